@@ -1,0 +1,34 @@
+//! The HTTP API as poem-openapi operations; its types become `openapi/openapi.yaml`.
+//! Handlers are thin: they check auth, call a service, wrap the result.
+
+mod meta;
+
+use poem_openapi::{OpenApiService, Tags};
+
+pub use meta::MetaApi;
+
+/// Groups of operations in the spec.
+#[derive(Tags)]
+pub enum Tag {
+    /// Health, metadata and development helpers.
+    Meta,
+}
+
+/// Every API of the gateway.
+pub type Api = MetaApi;
+
+/// The API as a poem endpoint plus its spec. Needs no runtime state, so the spec can be
+/// printed without configuration or AWS.
+pub fn service() -> OpenApiService<Api, ()> {
+    OpenApiService::new(MetaApi, "Hoist", env!("CARGO_PKG_VERSION")).description(
+        "Upload and trigger gateway: stores files and images in S3 buckets named by alias, \
+         lists and deletes them, and triggers Lambda functions and Step Functions. \
+         Successful responses are `{data: ...}`; errors are \
+         `{error: {code, status, message, correlationId}}`.",
+    )
+}
+
+/// The spec as checked in under `openapi/openapi.yaml`.
+pub fn spec_yaml() -> String {
+    service().spec_yaml()
+}

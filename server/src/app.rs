@@ -1,0 +1,186 @@
+//! `Application`: builds the whole gateway from settings and binds it. `main`, the API tests
+//! and the end-to-end tests all start Hoist through it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use poem::endpoint::make_sync;
+use poem::http::header;
+use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::middleware::Compression;
+use poem::{Endpoint, EndpointExt, IntoResponse, Route, Server, get};
+
+use crate::auth::{AuthConfigError, Authenticator};
+use crate::config::Settings;
+use crate::http::middleware::observe;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use crate::storage::embedded::EmbeddedS3;
+use crate::storage::{Buckets, StorageError};
+use crate::{api, aws};
+
+/// Why the gateway could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Auth(#[from] AuthConfigError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A bound, not yet serving, gateway.
+pub struct Application {
+    acceptor: TcpAcceptor,
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    embedded: Option<EmbeddedS3>,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("addr", &self.addr)
+            .field("embedded", &self.embedded)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Starts the embedded store if configured, connects every alias and binds the listener.
+    pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        let embedded = if settings.storage.embedded.enabled && settings.aws.endpoint.is_none() {
+            let store = EmbeddedS3::start(&settings.storage.embedded).await?;
+            tracing::info!(
+                embedded_s3_endpoint = %store.endpoint,
+                access_key_id = %store.access_key_id,
+                secret_access_key = %secrecy::ExposeSecret::expose_secret(&store.secret_access_key),
+                root = %settings.storage.embedded.root.display(),
+                "embedded S3 store started; point awscli at it with --endpoint-url and these keys"
+            );
+            Some(store)
+        } else {
+            None
+        };
+        let sdk = aws::sdk_config(&settings.aws).await;
+        let buckets = Buckets::connect(&settings, &sdk, embedded.as_ref()).await?;
+        let auth = Authenticator::from_settings(&settings.auth)?;
+        let bind = settings.server.bind;
+        let acceptor = TcpListener::bind(bind)
+            .into_acceptor()
+            .await
+            .map_err(|source| StartError::Bind { addr: bind, source })?;
+        let addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .unwrap_or(bind);
+        let state = Arc::new(AppState {
+            settings: Arc::new(settings),
+            buckets,
+            auth,
+            metrics: Arc::new(Metrics::new()),
+        });
+        Ok(Self {
+            acceptor,
+            addr,
+            state,
+            embedded,
+        })
+    }
+
+    /// The address the gateway listens on (port 0 resolved).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn state(&self) -> &Arc<AppState> {
+        &self.state
+    }
+
+    /// The embedded store, when this run started one.
+    pub fn embedded(&self) -> Option<&EmbeddedS3> {
+        self.embedded.as_ref()
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish within
+    /// `server.shutdown_timeout`.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
+        let timeout = self.state.settings.server.shutdown_timeout;
+        tracing::info!(addr = %self.addr, "hoist listening");
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(routes(self.state), shutdown, Some(timeout))
+            .await?;
+        // The embedded store outlives the requests that used it.
+        drop(self.embedded);
+        tracing::info!("hoist stopped");
+        Ok(())
+    }
+
+    /// Serves until SIGINT or SIGTERM.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+}
+
+/// Every route of the gateway, with the middleware around them.
+pub fn routes(state: Arc<AppState>) -> impl Endpoint + 'static {
+    let service = api::service();
+    let metrics = state.metrics.clone();
+    let render_metrics = {
+        let metrics = metrics.clone();
+        make_sync(move |_| {
+            metrics
+                .render()
+                .with_content_type("text/plain; version=0.0.4; charset=utf-8")
+        })
+    };
+    let spec = service.spec_yaml();
+    let spec_yaml = make_sync(move |_| {
+        spec.clone()
+            .with_header(header::CONTENT_TYPE, "application/yaml; charset=utf-8")
+    });
+    Route::new()
+        .at("/openapi.yaml", get(spec_yaml))
+        .nest("/docs", service.swagger_ui())
+        .at("/metrics", get(render_metrics))
+        .nest("/", service)
+        .data(state)
+        .with(Compression::new())
+        .around(move |ep, req| {
+            let metrics = metrics.clone();
+            async move { Ok(observe(ep, req, metrics).await) }
+        })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}

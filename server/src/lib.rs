@@ -1,0 +1,18 @@
+//! Hoist: an upload and trigger gateway in front of S3, Lambda and Step Functions.
+//!
+//! `app` wires everything; `api` holds the HTTP operations; `storage` the S3 side;
+//! `config` the settings; `auth` the tokens; `http` the envelopes and middleware.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod aws;
+pub mod config;
+pub mod http;
+pub mod metrics;
+pub mod state;
+pub mod storage;
+pub mod telemetry;
+
+pub use app::Application;
+pub use config::{ConfigSource, Settings};

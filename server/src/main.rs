@@ -1,0 +1,116 @@
+//! The `hoist-server` command: serve (default), print the OpenAPI spec, or check the config.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use hoist_server::{Application, ConfigSource, api, telemetry};
+
+#[derive(Debug, Parser)]
+#[command(version, about = "Hoist: upload and trigger gateway")]
+struct Cli {
+    /// Folder holding default.toml and <env>.toml.
+    #[arg(long, env = "HOIST_CONFIG_DIR", default_value = "configs", global = true)]
+    config_dir: PathBuf,
+    /// The routes file: bucket aliases and triggers.
+    #[arg(long, env = "HOIST_ROUTES", default_value = "routes.toml", global = true)]
+    routes: PathBuf,
+    /// Environment; picks <config-dir>/<env>.toml.
+    #[arg(long, env = "HOIST_ENV", default_value = "development", global = true)]
+    env: String,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Print the OpenAPI spec (YAML); needs no configuration or AWS.
+    Openapi {
+        /// Write to this file instead of stdout.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Validate configuration and routes; list every problem and exit non-zero if any.
+    CheckConfig,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let source = ConfigSource {
+        config_dir: cli.config_dir,
+        env: cli.env,
+        routes: cli.routes,
+    };
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Openapi { output } => {
+            let spec = api::spec_yaml();
+            match output {
+                Some(path) => {
+                    if let Err(error) = std::fs::write(&path, spec) {
+                        eprintln!("cannot write {}: {error}", path.display());
+                        return ExitCode::FAILURE;
+                    }
+                }
+                None => print!("{spec}"),
+            }
+            ExitCode::SUCCESS
+        }
+        Command::CheckConfig => match source.load() {
+            Ok(settings) => {
+                println!(
+                    "configuration OK ({} environment, {} bucket aliases)",
+                    source.env,
+                    settings.buckets.len()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(problems) => {
+                eprintln!("{} configuration problem(s):", problems.len());
+                for problem in problems {
+                    eprintln!("  {problem}");
+                }
+                ExitCode::FAILURE
+            }
+        },
+        Command::Serve => serve(source),
+    }
+}
+
+fn serve(source: ConfigSource) -> ExitCode {
+    let settings = match source.load() {
+        Ok(settings) => settings,
+        Err(problems) => {
+            eprintln!("refusing to start; {} configuration problem(s):", problems.len());
+            for problem in problems {
+                eprintln!("  {problem}");
+            }
+            return ExitCode::FAILURE;
+        }
+    };
+    telemetry::init(&settings.telemetry);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let app = match Application::build(settings).await {
+            Ok(app) => app,
+            Err(error) => {
+                tracing::error!(%error, "cannot start");
+                return ExitCode::FAILURE;
+            }
+        };
+        match app.run().await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                tracing::error!(%error, "server failed");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}

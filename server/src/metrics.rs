@@ -1,0 +1,106 @@
+//! Prometheus metrics: one registry per application, labelled by operation id, never by path.
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
+};
+
+/// Every metric Hoist exports.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    registry: Registry,
+    /// Requests by operation id and status code.
+    pub requests: IntCounterVec,
+    /// Request duration by operation id.
+    pub request_duration: HistogramVec,
+    /// Bytes stored by uploads that completed.
+    pub upload_bytes: IntCounter,
+    /// Uploads that failed, by reason (error code).
+    pub upload_failures: IntCounterVec,
+    /// Multipart uploads aborted after a failure or disconnect.
+    pub multipart_aborts: IntCounter,
+    /// Trigger calls by trigger name, kind and outcome.
+    pub trigger_calls: IntCounterVec,
+    /// Trigger call duration by trigger name and kind.
+    pub trigger_duration: HistogramVec,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new_custom(Some("hoist".into()), None)
+            .expect("a static prefix is valid");
+        let requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests by operation and status"),
+            &["operation", "status"],
+        )
+        .expect("static metric definition");
+        let request_duration = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request duration")
+                .buckets(vec![
+                    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+                    60.0, 300.0,
+                ]),
+            &["operation"],
+        )
+        .expect("static metric definition");
+        let upload_bytes = IntCounter::new("upload_bytes_total", "Bytes stored by uploads")
+            .expect("static metric definition");
+        let upload_failures = IntCounterVec::new(
+            Opts::new("upload_failures_total", "Failed uploads by reason"),
+            &["reason"],
+        )
+        .expect("static metric definition");
+        let multipart_aborts = IntCounter::new(
+            "multipart_aborts_total",
+            "Multipart uploads aborted after a failure",
+        )
+        .expect("static metric definition");
+        let trigger_calls = IntCounterVec::new(
+            Opts::new("trigger_calls_total", "Trigger calls by name, kind and outcome"),
+            &["name", "kind", "outcome"],
+        )
+        .expect("static metric definition");
+        let trigger_duration = HistogramVec::new(
+            HistogramOpts::new("trigger_duration_seconds", "Trigger call duration"),
+            &["name", "kind"],
+        )
+        .expect("static metric definition");
+        for collector in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(request_duration.clone()),
+            Box::new(upload_bytes.clone()),
+            Box::new(upload_failures.clone()),
+            Box::new(multipart_aborts.clone()),
+            Box::new(trigger_calls.clone()),
+            Box::new(trigger_duration.clone()),
+        ] {
+            registry
+                .register(collector)
+                .expect("each metric is registered once");
+        }
+        Self {
+            registry,
+            requests,
+            request_duration,
+            upload_bytes,
+            upload_failures,
+            multipart_aborts,
+            trigger_calls,
+            trigger_duration,
+        }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut buffer = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut buffer)
+            .expect("encoding to a Vec cannot fail");
+        String::from_utf8(buffer).expect("the text format is UTF-8")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

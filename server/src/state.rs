@@ -1,0 +1,39 @@
+//! `AppState`: what every request may read, built once at start-up.
+
+use std::sync::Arc;
+
+use crate::auth::{AuthError, Authenticator, BearerAuth, Claims, Level};
+use crate::config::Settings;
+use crate::http::ApiError;
+use crate::metrics::Metrics;
+use crate::storage::Buckets;
+
+#[derive(Debug)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub buckets: Buckets,
+    pub auth: Authenticator,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    /// Lets the request through if its token grants `level`.
+    pub fn require(&self, bearer: &BearerAuth, level: Level) -> Result<Claims, ApiError> {
+        self.auth
+            .authorize(Some(bearer.token()), level)?
+            .ok_or_else(|| ApiError::from(AuthError::Missing))
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        use poem::http::StatusCode;
+        let (status, code) = match error {
+            AuthError::Missing => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            AuthError::Expired => (StatusCode::UNAUTHORIZED, "token-expired"),
+            AuthError::Invalid(_) => (StatusCode::UNAUTHORIZED, "invalid-token"),
+            AuthError::NotSupreme => (StatusCode::FORBIDDEN, "forbidden"),
+        };
+        ApiError::new(status, code, error.to_string())
+    }
+}

@@ -1,0 +1,102 @@
+//! The embedded S3-compatible store: s3s-fs served in-process on a loopback port, so a
+//! development run needs no AWS and still goes through aws-sdk-s3 like production.
+
+use std::net::SocketAddr;
+
+use aws_credential_types::provider::SharedCredentialsProvider;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder as ConnBuilder;
+use s3s::auth::SimpleAuth;
+use s3s::service::S3ServiceBuilder;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use super::StorageError;
+use crate::aws;
+use crate::config::EmbeddedStorage;
+
+/// A running embedded store; it stops when dropped.
+pub struct EmbeddedS3 {
+    pub endpoint: String,
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+    pub addr: SocketAddr,
+    server: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for EmbeddedS3 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedS3")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EmbeddedS3 {
+    /// Starts s3s-fs on `settings.root`, with credentials made up for this run.
+    pub async fn start(settings: &EmbeddedStorage) -> Result<Self, StorageError> {
+        let embedded = |what: &str, e: &dyn std::fmt::Display| {
+            StorageError::Embedded(format!("{what} {}: {e}", settings.root.display()))
+        };
+        std::fs::create_dir_all(&settings.root).map_err(|e| embedded("cannot create", &e))?;
+        // s3s_fs::Error does not implement std::error::Error, hence the Debug formatting.
+        let fs = s3s_fs::FileSystem::new(&settings.root)
+            .map_err(|e| embedded("cannot open", &format!("{e:?}")))?;
+        let access_key_id = format!("HOIST{}", &random_hex()[..15]).to_uppercase();
+        let secret_access_key = SecretString::from(format!("{}{}", random_hex(), random_hex()));
+        let mut builder = S3ServiceBuilder::new(fs);
+        builder.set_auth(SimpleAuth::from_single(
+            access_key_id.clone(),
+            secret_access_key.expose_secret(),
+        ));
+        let service = builder.build();
+        let listener = TcpListener::bind(settings.bind)
+            .await
+            .map_err(|e| StorageError::Embedded(format!("cannot bind {}: {e}", settings.bind)))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| StorageError::Embedded(e.to_string()))?;
+        let server = tokio::spawn(async move {
+            let http = ConnBuilder::new(TokioExecutor::new());
+            loop {
+                let socket = match listener.accept().await {
+                    Ok((socket, _)) => socket,
+                    Err(error) => {
+                        tracing::warn!(%error, "embedded S3 accept failed");
+                        continue;
+                    }
+                };
+                let connection = http
+                    .serve_connection(TokioIo::new(socket), service.clone())
+                    .into_owned();
+                tokio::spawn(async move {
+                    if let Err(error) = connection.await {
+                        tracing::debug!(%error, "embedded S3 connection ended");
+                    }
+                });
+            }
+        });
+        Ok(Self {
+            endpoint: format!("http://{addr}"),
+            access_key_id,
+            secret_access_key,
+            addr,
+            server,
+        })
+    }
+
+    pub fn credentials(&self) -> SharedCredentialsProvider {
+        aws::static_credentials(&self.access_key_id, &self.secret_access_key)
+    }
+}
+
+impl Drop for EmbeddedS3 {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+fn random_hex() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}

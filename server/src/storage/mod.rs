@@ -1,0 +1,144 @@
+//! Storage: bucket aliases resolved to S3 buckets, and the errors storage can raise.
+
+pub mod embedded;
+mod error;
+pub mod s3;
+
+pub use error::StorageError;
+
+use std::collections::BTreeMap;
+
+use aws_config::SdkConfig;
+use futures_util::future::join_all;
+
+use crate::aws;
+use crate::config::Settings;
+use embedded::EmbeddedS3;
+use s3::{Connection, S3Bucket};
+
+/// One configured alias and the bucket behind it.
+#[derive(Debug)]
+pub struct Bucket {
+    pub alias: String,
+    /// The real bucket name; never chosen by clients.
+    pub name: String,
+    pub region: String,
+    pub assumes_role: bool,
+    pub store: S3Bucket,
+}
+
+/// All configured aliases. Clients can name only these.
+#[derive(Debug)]
+pub struct Buckets {
+    by_alias: BTreeMap<String, Bucket>,
+    default_alias: Option<String>,
+}
+
+impl Buckets {
+    /// Builds one client per alias. With an embedded store, aliases without an endpoint of
+    /// their own live there, and their buckets are created.
+    pub async fn connect(
+        settings: &Settings,
+        sdk: &SdkConfig,
+        embedded: Option<&EmbeddedS3>,
+    ) -> Result<Self, StorageError> {
+        let mut by_alias = BTreeMap::new();
+        for (alias, route) in &settings.buckets {
+            let name = route.name.clone().unwrap_or_else(|| alias.clone());
+            let region = route
+                .region
+                .clone()
+                .unwrap_or_else(|| settings.aws.region.clone());
+            let on_embedded = embedded.filter(|_| route.endpoint.is_none());
+            let credentials = match (&route.role_arn, on_embedded) {
+                (Some(role_arn), None) => Some(
+                    aws::assumed_role(
+                        sdk,
+                        role_arn,
+                        route.session_name.as_deref().unwrap_or("hoist"),
+                        route.external_id.as_deref(),
+                    )
+                    .await,
+                ),
+                (Some(_), Some(_)) => {
+                    tracing::warn!(
+                        alias,
+                        "role_arn is ignored: this alias lives on the embedded store"
+                    );
+                    on_embedded.map(EmbeddedS3::credentials)
+                }
+                (None, _) => on_embedded.map(EmbeddedS3::credentials),
+            };
+            let connection = Connection {
+                bucket: name.clone(),
+                region: region.clone(),
+                endpoint: route
+                    .endpoint
+                    .clone()
+                    .or_else(|| on_embedded.map(|e| e.endpoint.clone()))
+                    .or_else(|| settings.aws.endpoint.clone()),
+                force_path_style: route
+                    .force_path_style
+                    .unwrap_or(on_embedded.is_some() || settings.aws.force_path_style),
+                credentials,
+            };
+            let store = S3Bucket::new(sdk, connection);
+            if on_embedded.is_some() {
+                store.ensure_exists().await?;
+            }
+            by_alias.insert(
+                alias.clone(),
+                Bucket {
+                    alias: alias.clone(),
+                    name,
+                    region,
+                    assumes_role: route.role_arn.is_some(),
+                    store,
+                },
+            );
+        }
+        Ok(Self {
+            by_alias,
+            default_alias: settings.files.default_bucket.clone(),
+        })
+    }
+
+    /// The bucket of `alias`, or of the default alias when none is named.
+    pub fn resolve(&self, alias: Option<&str>) -> Result<&Bucket, StorageError> {
+        let alias = match alias.map(str::trim).filter(|a| !a.is_empty()) {
+            Some(alias) => alias,
+            None => self
+                .default_alias
+                .as_deref()
+                .ok_or(StorageError::NoDefaultBucket)?,
+        };
+        self.by_alias
+            .get(alias)
+            .ok_or_else(|| StorageError::UnknownBucket(alias.to_owned()))
+    }
+
+    /// The bucket of a configured alias, without a default.
+    pub fn get(&self, alias: &str) -> Option<&Bucket> {
+        self.by_alias.get(alias)
+    }
+
+    pub fn default_alias(&self) -> Option<&str> {
+        self.default_alias.as_deref()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Bucket> {
+        self.by_alias.values()
+    }
+
+    /// Checks every alias concurrently; the failures, by alias.
+    pub async fn unreachable(&self) -> Vec<(String, StorageError)> {
+        let checks = self.by_alias.values().map(|bucket| async move {
+            (bucket.alias.clone(), bucket.store.check_reachable().await)
+        });
+        join_all(checks)
+            .await
+            .into_iter()
+            .filter_map(|(alias, result)| result.err().map(|error| (alias, error)))
+            .collect()
+    }
+}

@@ -1,0 +1,1 @@
+//! Hoist e2e test support.

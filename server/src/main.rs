@@ -10,10 +10,20 @@ use hoist_server::{Application, ConfigSource, api, telemetry};
 #[command(version, about = "Hoist: upload and trigger gateway")]
 struct Cli {
     /// Folder holding default.toml and <env>.toml.
-    #[arg(long, env = "HOIST_CONFIG_DIR", default_value = "configs", global = true)]
+    #[arg(
+        long,
+        env = "HOIST_CONFIG_DIR",
+        default_value = "configs",
+        global = true
+    )]
     config_dir: PathBuf,
     /// The routes file: bucket aliases and triggers.
-    #[arg(long, env = "HOIST_ROUTES", default_value = "routes.toml", global = true)]
+    #[arg(
+        long,
+        env = "HOIST_ROUTES",
+        default_value = "routes.toml",
+        global = true
+    )]
     routes: PathBuf,
     /// Environment; picks <config-dir>/<env>.toml.
     #[arg(long, env = "HOIST_ENV", default_value = "development", global = true)]
@@ -82,7 +92,10 @@ fn serve(source: ConfigSource) -> ExitCode {
     let settings = match source.load() {
         Ok(settings) => settings,
         Err(problems) => {
-            eprintln!("refusing to start; {} configuration problem(s):", problems.len());
+            eprintln!(
+                "refusing to start; {} configuration problem(s):",
+                problems.len()
+            );
             for problem in problems {
                 eprintln!("  {problem}");
             }

@@ -26,19 +26,23 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn new() -> Self {
-        let registry = Registry::new_custom(Some("hoist".into()), None)
-            .expect("a static prefix is valid");
+        let registry =
+            Registry::new_custom(Some("hoist".into()), None).expect("a static prefix is valid");
         let requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests by operation and status"),
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by operation and status",
+            ),
             &["operation", "status"],
         )
         .expect("static metric definition");
         let request_duration = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "HTTP request duration")
-                .buckets(vec![
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request duration").buckets(
+                vec![
                     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
                     60.0, 300.0,
-                ]),
+                ],
+            ),
             &["operation"],
         )
         .expect("static metric definition");
@@ -55,7 +59,10 @@ impl Metrics {
         )
         .expect("static metric definition");
         let trigger_calls = IntCounterVec::new(
-            Opts::new("trigger_calls_total", "Trigger calls by name, kind and outcome"),
+            Opts::new(
+                "trigger_calls_total",
+                "Trigger calls by name, kind and outcome",
+            ),
             &["name", "kind", "outcome"],
         )
         .expect("static metric definition");

@@ -1,1 +1,146 @@
-//! Hoist e2e test support.
+//! Test support for Hoist's end-to-end suite: servers started in-process or as the real
+//! binary, the moto server the suite runner started, and independent S3 clients that read
+//! ground truth without going through Hoist.
+
+pub mod binary;
+pub mod moto;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use hoist_server::config::Settings;
+use hoist_server::state::AppState;
+use hoist_server::{Application, ConfigSource};
+use secrecy::ExposeSecret;
+use tokio::sync::oneshot;
+
+/// The repository root (where `configs/` and `routes.toml` live).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the repository")
+        .to_path_buf()
+}
+
+/// The checked-in `test` settings, with the embedded store rooted in `data_dir`.
+pub fn test_settings(data_dir: &Path) -> Settings {
+    let mut settings = ConfigSource::in_dir(&repo_root(), "test")
+        .load()
+        .unwrap_or_else(|problems| panic!("test configuration does not load: {problems:?}"));
+    settings.storage.embedded.root = data_dir.to_path_buf();
+    settings
+}
+
+/// An S3 client of its own, for reading ground truth past Hoist.
+pub fn s3_client(endpoint: &str, access_key: &str, secret_key: &str) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .force_path_style(true)
+        .credentials_provider(Credentials::new(access_key, secret_key, None, None, "test"))
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// Hoist served in-process by [`Application`], stopped when dropped.
+pub struct TestServer {
+    pub base_url: String,
+    pub state: Arc<AppState>,
+    /// The embedded store's endpoint and keys, when it runs on one.
+    pub embedded: Option<(String, String, String)>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    _data: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// Hoist on the embedded store with the `test` settings.
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Hoist with the `test` settings changed by `configure`.
+    pub async fn start_with(configure: impl FnOnce(&mut Settings)) -> Self {
+        let data = tempfile::tempdir().expect("a temp dir");
+        let mut settings = test_settings(data.path());
+        configure(&mut settings);
+        let app = Application::build(settings)
+            .await
+            .unwrap_or_else(|error| panic!("hoist does not start: {error}"));
+        let base_url = format!("http://{}", app.local_addr());
+        let state = app.state().clone();
+        let embedded = app.embedded().map(|e| {
+            (
+                e.endpoint.clone(),
+                e.access_key_id.clone(),
+                e.secret_access_key.expose_secret().to_owned(),
+            )
+        });
+        let (shutdown, signal) = oneshot::channel::<()>();
+        let task = tokio::spawn(app.run_until(async move {
+            let _ = signal.await;
+        }));
+        Self {
+            base_url,
+            state,
+            embedded,
+            shutdown: Some(shutdown),
+            task: Some(task),
+            _data: data,
+        }
+    }
+
+    /// A token minted with the server's dev-token key.
+    pub fn token(&self, supreme: bool) -> String {
+        self.state
+            .auth
+            .mint(Some("tester".into()), supreme, Duration::from_secs(600))
+            .expect("the test settings enable dev tokens")
+    }
+
+    /// The generated client, authenticated with a supreme token.
+    pub fn client(&self) -> hoist_client::Client {
+        hoist_client::Connect::new(&self.base_url, Some(self.token(true)))
+            .client()
+            .expect("a client")
+    }
+
+    /// A plain HTTP client, for requests the generated client cannot make wrong on purpose.
+    pub fn http(&self) -> reqwest::Client {
+        reqwest::Client::new()
+    }
+
+    /// An independent S3 client on the embedded store.
+    pub fn embedded_s3(&self) -> aws_sdk_s3::Client {
+        let (endpoint, key, secret) = self.embedded.as_ref().expect("runs on the embedded store");
+        s3_client(endpoint, key, secret)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task").expect("server ran");
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

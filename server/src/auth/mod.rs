@@ -148,9 +148,9 @@ impl Authenticator {
             .map_err(|error| match error.kind() {
                 ErrorKind::ExpiredSignature => AuthError::Expired,
                 ErrorKind::InvalidSignature => AuthError::Invalid("bad signature".into()),
-                ErrorKind::InvalidAlgorithm => {
-                    AuthError::Invalid("signed with an algorithm this server does not accept".into())
-                }
+                ErrorKind::InvalidAlgorithm => AuthError::Invalid(
+                    "signed with an algorithm this server does not accept".into(),
+                ),
                 ErrorKind::InvalidIssuer => AuthError::Invalid("wrong issuer".into()),
                 ErrorKind::InvalidAudience => AuthError::Invalid("wrong audience".into()),
                 ErrorKind::MissingRequiredClaim(claim) => {
@@ -161,7 +161,11 @@ impl Authenticator {
     }
 
     /// Checks a request's token (if any) against the level a route needs.
-    pub fn authorize(&self, token: Option<&str>, level: Level) -> Result<Option<Claims>, AuthError> {
+    pub fn authorize(
+        &self,
+        token: Option<&str>,
+        level: Level,
+    ) -> Result<Option<Claims>, AuthError> {
         let claims = match token {
             Some(token) => Some(self.verify(token)?),
             None if level == Level::Public => None,

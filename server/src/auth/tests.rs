@@ -43,14 +43,22 @@ fn sign(alg: Algorithm, key: &EncodingKey, exp: u64, supreme: bool) -> String {
 }
 
 fn hs(secret: &str, exp: u64, supreme: bool) -> String {
-    sign(Algorithm::HS256, &EncodingKey::from_secret(secret.as_bytes()), exp, supreme)
+    sign(
+        Algorithm::HS256,
+        &EncodingKey::from_secret(secret.as_bytes()),
+        exp,
+        supreme,
+    )
 }
 
 #[test]
 fn valid_token_passes_each_level() {
     let auth = hs256();
     let token = hs(SECRET, now() + 60, true);
-    let claims = auth.authorize(Some(&token), Level::Supreme).unwrap().unwrap();
+    let claims = auth
+        .authorize(Some(&token), Level::Supreme)
+        .unwrap()
+        .unwrap();
     assert_eq!(claims.sub.as_deref(), Some("alice"));
     assert!(auth.authorize(Some(&token), Level::User).is_ok());
     assert!(auth.authorize(None, Level::Public).unwrap().is_none());
@@ -72,7 +80,11 @@ fn token_signed_with_another_key_is_refused() {
 fn alg_none_is_refused() {
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
     let body = URL_SAFE_NO_PAD.encode(
-        format!(r#"{{"sub":"mallory","exp":{},"isSupreme":true}}"#, now() + 60).as_bytes(),
+        format!(
+            r#"{{"sub":"mallory","exp":{},"isSupreme":true}}"#,
+            now() + 60
+        )
+        .as_bytes(),
     );
     let token = format!("{header}.{body}.");
     assert!(matches!(hs256().verify(&token), Err(AuthError::Invalid(_))));
@@ -118,7 +130,10 @@ fn non_supreme_token_on_a_supreme_route_is_forbidden() {
 
 #[test]
 fn no_token_on_a_user_route_is_unauthorized() {
-    assert!(matches!(hs256().authorize(None, Level::User), Err(AuthError::Missing)));
+    assert!(matches!(
+        hs256().authorize(None, Level::User),
+        Err(AuthError::Missing)
+    ));
 }
 
 #[test]
@@ -132,7 +147,10 @@ fn issuer_and_audience_are_enforced_when_configured() {
     })
     .unwrap();
     let minted = auth.mint(None, true, Duration::from_secs(60)).unwrap();
-    assert!(auth.verify(&minted).is_ok(), "minted tokens carry iss and aud");
+    assert!(
+        auth.verify(&minted).is_ok(),
+        "minted tokens carry iss and aud"
+    );
     let bare = hs(SECRET, now() + 60, true);
     assert!(matches!(auth.verify(&bare), Err(AuthError::Invalid(_))));
 }
@@ -145,7 +163,9 @@ fn minting_needs_dev_tokens() {
     })
     .unwrap();
     assert!(auth.mint(None, true, Duration::from_secs(60)).is_none());
-    let token = hs256().mint(Some("bob".into()), false, Duration::from_secs(60)).unwrap();
+    let token = hs256()
+        .mint(Some("bob".into()), false, Duration::from_secs(60))
+        .unwrap();
     let claims = hs256().verify(&token).unwrap();
     assert_eq!(claims.sub.as_deref(), Some("bob"));
     assert!(!claims.is_supreme);

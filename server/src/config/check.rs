@@ -80,10 +80,7 @@ pub fn check(settings: &Settings, env: &str) -> Vec<ConfigProblem> {
         }
     }
     if production && auth.dev_tokens {
-        problem(
-            "auth.dev_tokens".into(),
-            "must be off in production".into(),
-        );
+        problem("auth.dev_tokens".into(), "must be off in production".into());
     }
 
     if !is_valid_region(&settings.aws.region) {
@@ -92,10 +89,10 @@ pub fn check(settings: &Settings, env: &str) -> Vec<ConfigProblem> {
             format!("`{}` is not an AWS region", settings.aws.region),
         );
     }
-    if let Some(endpoint) = &settings.aws.endpoint {
-        if let Err(message) = check_endpoint(endpoint) {
-            problem("aws.endpoint".into(), message);
-        }
+    if let Some(endpoint) = &settings.aws.endpoint
+        && let Err(message) = check_endpoint(endpoint)
+    {
+        problem("aws.endpoint".into(), message);
     }
     if settings.aws.access_key_id.is_some() != settings.aws.secret_access_key.is_some() {
         problem(
@@ -128,15 +125,15 @@ pub fn check(settings: &Settings, env: &str) -> Vec<ConfigProblem> {
                 format!("`{name}` is not a valid S3 bucket name"),
             );
         }
-        if let Some(region) = &route.region {
-            if !is_valid_region(region) {
-                problem(key("region"), format!("`{region}` is not an AWS region"));
-            }
+        if let Some(region) = &route.region
+            && !is_valid_region(region)
+        {
+            problem(key("region"), format!("`{region}` is not an AWS region"));
         }
-        if let Some(endpoint) = &route.endpoint {
-            if let Err(message) = check_endpoint(endpoint) {
-                problem(key("endpoint"), message);
-            }
+        if let Some(endpoint) = &route.endpoint
+            && let Err(message) = check_endpoint(endpoint)
+        {
+            problem(key("endpoint"), message);
         }
         if let Some(arn) = &route.role_arn {
             if !is_valid_role_arn(arn) {
@@ -153,13 +150,13 @@ pub fn check(settings: &Settings, env: &str) -> Vec<ConfigProblem> {
         }
     }
     let mut alias_ref = |key: &str, alias: &Option<String>| {
-        if let Some(alias) = alias {
-            if !settings.buckets.contains_key(alias) {
-                problem(
-                    key.into(),
-                    format!("names bucket alias `{alias}`, which is not configured"),
-                );
-            }
+        if let Some(alias) = alias
+            && !settings.buckets.contains_key(alias)
+        {
+            problem(
+                key.into(),
+                format!("names bucket alias `{alias}`, which is not configured"),
+            );
         }
     };
     alias_ref("files.default_bucket", &settings.files.default_bucket);
@@ -209,9 +206,7 @@ pub fn is_valid_region(region: &str) -> bool {
         && parts[..parts.len() - 1]
             .iter()
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts[parts.len() - 1]
-            .bytes()
-            .all(|b| b.is_ascii_digit())
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
         && !parts[parts.len() - 1].is_empty()
 }
 
@@ -244,7 +239,9 @@ fn is_valid_role_arn(arn: &str) -> bool {
         && parts[3].is_empty()
         && parts[4].len() == 12
         && parts[4].bytes().all(|b| b.is_ascii_digit())
-        && parts[5].strip_prefix("role/").is_some_and(|name| !name.is_empty())
+        && parts[5]
+            .strip_prefix("role/")
+            .is_some_and(|name| !name.is_empty())
 }
 
 fn check_endpoint(endpoint: &str) -> Result<(), String> {
@@ -261,18 +258,36 @@ mod tests {
 
     #[test]
     fn regions() {
-        for ok in ["us-east-1", "us-gov-west-1", "ap-southeast-4", "cn-north-1", "eu-central-2"] {
+        for ok in [
+            "us-east-1",
+            "us-gov-west-1",
+            "ap-southeast-4",
+            "cn-north-1",
+            "eu-central-2",
+        ] {
             assert!(is_valid_region(ok), "{ok}");
         }
-        for bad in ["mars", "us-east", "US-EAST-1", "us-east-1x", "us--1", "", "us-east-"] {
+        for bad in [
+            "mars",
+            "us-east",
+            "US-EAST-1",
+            "us-east-1x",
+            "us--1",
+            "",
+            "us-east-",
+        ] {
             assert!(!is_valid_region(bad), "{bad}");
         }
     }
 
     #[test]
     fn role_arns() {
-        assert!(is_valid_role_arn("arn:aws:iam::123456789012:role/tmol-upload"));
-        assert!(is_valid_role_arn("arn:aws-us-gov:iam::123456789012:role/path/x"));
+        assert!(is_valid_role_arn(
+            "arn:aws:iam::123456789012:role/tmol-upload"
+        ));
+        assert!(is_valid_role_arn(
+            "arn:aws-us-gov:iam::123456789012:role/path/x"
+        ));
         assert!(!is_valid_role_arn("arn:aws:iam::12345:role/x"));
         assert!(!is_valid_role_arn("arn:aws:s3:::bucket"));
         assert!(!is_valid_role_arn("arn:aws:iam::123456789012:user/x"));

@@ -63,7 +63,9 @@ impl ConfigSource {
     pub fn figment(&self) -> Figment {
         Figment::new()
             .merge(Toml::file(self.config_dir.join("default.toml")))
-            .merge(Toml::file(self.config_dir.join(format!("{}.toml", self.env))))
+            .merge(Toml::file(
+                self.config_dir.join(format!("{}.toml", self.env)),
+            ))
             .merge(Toml::file(&self.routes))
             // Every setting lives in a section, so a variable without `__` (HOIST_ENV,
             // HOIST_CONFIG_DIR, HOIST_ROUTES, HOIST_TOKEN) names a file or a tool, not a key.

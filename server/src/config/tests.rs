@@ -1,7 +1,13 @@
 //! Tests of configuration layering and of `check-config`'s problem reports.
 
+#![allow(
+    clippy::result_large_err,
+    reason = "figment::Jail closures return figment::Error, which is large"
+)]
+
 use super::*;
 use figment::Jail;
+use std::path::Path;
 
 fn write_base(jail: &mut Jail) {
     jail.create_dir("configs").unwrap();
@@ -29,7 +35,10 @@ fn write_base(jail: &mut Jail) {
 fn env_var_overrides_a_file_value() {
     Jail::expect_with(|jail| {
         write_base(jail);
-        jail.create_file("routes.toml", "[buckets.uploads]\nname = \"acme-uploads\"\n")?;
+        jail.create_file(
+            "routes.toml",
+            "[buckets.uploads]\nname = \"acme-uploads\"\n",
+        )?;
         jail.set_env("HOIST_SERVER__BIND", "0.0.0.0:9999");
         jail.set_env("HOIST_BUCKETS__UPLOADS__REGION", "eu-west-1");
         // Variables without a section separator name tools, not keys: they must not break loading.
@@ -38,8 +47,14 @@ fn env_var_overrides_a_file_value() {
             .load()
             .map_err(|p| format!("{p:?}"))?;
         assert_eq!(settings.server.bind.to_string(), "0.0.0.0:9999");
-        assert_eq!(settings.buckets["uploads"].region.as_deref(), Some("eu-west-1"));
-        assert_eq!(settings.buckets["uploads"].name.as_deref(), Some("acme-uploads"));
+        assert_eq!(
+            settings.buckets["uploads"].region.as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            settings.buckets["uploads"].name.as_deref(),
+            Some("acme-uploads")
+        );
         Ok(())
     });
 }
@@ -105,13 +120,15 @@ fn production_refuses_dev_tokens_and_missing_secret() {
 
 #[test]
 fn the_checked_in_configs_load_for_every_environment() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     for env in ["development", "test"] {
         let settings = ConfigSource::in_dir(&root, env).load();
         assert!(settings.is_ok(), "{env}: {:?}", settings.err());
     }
     // Production has no secret on purpose: it must come from the environment.
-    let problems = ConfigSource::in_dir(&root, "production").load().unwrap_err();
+    let problems = ConfigSource::in_dir(&root, "production")
+        .load()
+        .unwrap_err();
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert_eq!(problems[0].key, "auth.secret");
 }

@@ -1,8 +1,8 @@
 //! The `{data: ...}` success envelope of the old upload-service, kept for its clients.
 
+use poem_openapi::Object;
 use poem_openapi::payload::Json;
 use poem_openapi::types::{ParseFromJSON, ToJSON};
-use poem_openapi::Object;
 
 use super::ApiError;
 

@@ -8,8 +8,8 @@ use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
 use poem_openapi::payload::Json;
 use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
-use poem_openapi::{ApiResponse, Object};
 use poem_openapi::types::Type;
+use poem_openapi::{ApiResponse, Object};
 
 use super::correlation;
 
@@ -42,7 +42,11 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        code: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             status,
             code: code.into(),
@@ -105,7 +109,13 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
     }
 }
 
@@ -119,14 +129,26 @@ impl IntoResponse for ApiError {
 
 /// Statuses an operation may answer with an error body; listed in the spec for each one.
 const ERROR_STATUSES: &[(u16, &str)] = &[
-    (400, "The request is malformed: a bad parameter, key or body."),
+    (
+        400,
+        "The request is malformed: a bad parameter, key or body.",
+    ),
     (401, "No valid bearer token."),
     (403, "The token does not grant this route's level."),
-    (404, "The route, bucket alias, trigger or object does not exist."),
+    (
+        404,
+        "The route, bucket alias, trigger or object does not exist.",
+    ),
     (413, "The body or file is larger than allowed."),
     (415, "The content type is not accepted."),
-    (500, "Hoist failed; the correlation id finds it in the logs."),
-    (502, "A downstream service (S3, Lambda, Step Functions) failed."),
+    (
+        500,
+        "Hoist failed; the correlation id finds it in the logs.",
+    ),
+    (
+        502,
+        "A downstream service (S3, Lambda, Step Functions) failed.",
+    ),
     (503, "A store is unreachable."),
 ];
 

@@ -75,7 +75,13 @@ impl S3Bucket {
         if self.check_reachable().await.is_ok() {
             return Ok(());
         }
-        match self.client.create_bucket().bucket(self.bucket()).send().await {
+        match self
+            .client
+            .create_bucket()
+            .bucket(self.bucket())
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(error)
                 if matches!(

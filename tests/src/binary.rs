@@ -1,0 +1,126 @@
+//! The real `hoist-server` binary, started as a child process with JSON logs that the test
+//! reads for the listen address and the embedded store's endpoint and keys.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// A running `hoist-server`, killed when dropped.
+pub struct BinaryServer {
+    child: Child,
+    pub base_url: String,
+    /// Every JSON log line the server printed up to "listening".
+    pub startup_logs: Vec<serde_json::Value>,
+    lines: mpsc::Receiver<String>,
+}
+
+/// Path of the `hoist-server` binary built beside the test executable.
+pub fn binary_path() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> -> target/<profile>/hoist-server
+    let path = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target layout")
+        .join(format!("hoist-server{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} does not exist: build it first (`cargo build -p hoist-server`; tests/run does)",
+        path.display()
+    );
+    path
+}
+
+impl BinaryServer {
+    /// Starts the binary in `workdir` with the repository's configs, `HOIST_ENV=test`, JSON
+    /// logs, and the given extra environment.
+    pub fn start(workdir: &std::path::Path, env: &[(&str, &str)]) -> Self {
+        let root = super::repo_root();
+        let mut command = Command::new(binary_path());
+        command
+            .current_dir(workdir)
+            .env("HOIST_ENV", "test")
+            .env("HOIST_CONFIG_DIR", root.join("configs"))
+            .env("HOIST_ROUTES", root.join("routes.toml"))
+            .env("HOIST_TELEMETRY__LOG_FORMAT", "json")
+            .env("HOIST_TELEMETRY__LOG_FILTER", "info")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("hoist-server starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut startup_logs = Vec::new();
+        let base_url = loop {
+            let line = lines
+                .recv_timeout(Duration::from_secs(30))
+                .expect("hoist-server logs \"hoist listening\" within 30 s");
+            let Ok(json) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue;
+            };
+            let listening = json["message"] == "hoist listening";
+            let addr = json["addr"].as_str().map(str::to_owned);
+            startup_logs.push(json);
+            if listening {
+                break format!("http://{}", addr.expect("listening line has addr"));
+            }
+        };
+        Self {
+            child,
+            base_url,
+            startup_logs,
+            lines,
+        }
+    }
+
+    /// The first start-up log line that has `field`.
+    pub fn startup_field(&self, field: &str) -> Option<String> {
+        self.startup_logs
+            .iter()
+            .find_map(|line| line[field].as_str().map(str::to_owned))
+    }
+
+    /// Log lines printed since start-up, waiting up to `wait` for more.
+    pub fn drain_logs(&self, wait: Duration) -> Vec<serde_json::Value> {
+        let mut out = Vec::new();
+        while let Ok(line) = self.lines.recv_timeout(wait) {
+            if let Ok(json) = serde_json::from_str(&line) {
+                out.push(json);
+            }
+        }
+        out
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let killed = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+        let status = self.child.wait().expect("child exits");
+        std::mem::forget(self);
+        status
+    }
+}
+
+impl Drop for BinaryServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

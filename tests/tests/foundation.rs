@@ -1,0 +1,320 @@
+//! End-to-end tests of the foundation: embedded store, readiness, envelopes, auth over HTTP,
+//! the generated client, metrics, `check-config` and graceful shutdown.
+
+use std::process::Command;
+
+use hoist_server::config::BucketRoute;
+use hoist_tests::TestServer;
+use hoist_tests::binary::{BinaryServer, binary_path};
+use serde_json::Value;
+
+async fn get_json(http: &reqwest::Client, url: &str, token: Option<&str>) -> (u16, String, Value) {
+    let mut request = http.get(url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("request is answered");
+    let status = response.status().as_u16();
+    let header = response
+        .headers()
+        .get("x-correlation-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = response.json().await.expect("a JSON body");
+    (status, header, body)
+}
+
+fn assert_error(status: u16, header: &str, body: &Value, expected_status: u16, code: &str) {
+    assert_eq!(status, expected_status, "{body}");
+    assert_eq!(body["error"]["status"], expected_status, "{body}");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+    assert!(!header.is_empty(), "x-correlation-id header is set");
+    assert_eq!(
+        body["error"]["correlationId"], header,
+        "body and header agree"
+    );
+}
+
+#[test]
+fn binary_serves_the_embedded_store_with_logged_credentials_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = BinaryServer::start(
+        dir.path(),
+        &[("HOIST_STORAGE__EMBEDDED__ROOT", data.to_str().unwrap())],
+    );
+    let endpoint = server
+        .startup_field("embedded_s3_endpoint")
+        .expect("endpoint logged");
+    let key = server.startup_field("access_key_id").expect("key logged");
+    let secret = server
+        .startup_field("secret_access_key")
+        .expect("secret logged");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let names = runtime.block_on(async {
+        let s3 = hoist_tests::s3_client(&endpoint, &key, &secret);
+        let buckets = s3
+            .list_buckets()
+            .send()
+            .await
+            .expect("the embedded store answers");
+        let heartbeat = reqwest::get(format!("{}/heartbeat", server.base_url))
+            .await
+            .unwrap();
+        assert_eq!(heartbeat.status(), 200);
+        buckets
+            .buckets()
+            .iter()
+            .filter_map(|b| b.name().map(str::to_owned))
+            .collect::<Vec<_>>()
+    });
+    assert!(names.contains(&"hoist-uploads".to_owned()), "{names:?}");
+    assert!(names.contains(&"hoist-images".to_owned()), "{names:?}");
+    assert!(
+        data.join("hoist-uploads").is_dir(),
+        "buckets are folders under the root"
+    );
+    let status = server.terminate();
+    assert!(status.success(), "SIGTERM is a clean shutdown: {status:?}");
+}
+
+#[test]
+fn check_config_lists_every_problem_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let routes = dir.path().join("routes.toml");
+    std::fs::write(
+        &routes,
+        "[buckets.uploads]\nregoin = \"us-east-1\"\n[buckets.far]\nregion = \"moon-1\"\n",
+    )
+    .unwrap();
+    let output = Command::new(binary_path())
+        .args(["check-config", "--routes"])
+        .arg(&routes)
+        .arg("--config-dir")
+        .arg(hoist_tests::repo_root().join("configs"))
+        .args(["--env", "test"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("buckets.uploads.regoin: unknown key"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("buckets.far.region"), "{stderr}");
+    assert!(stderr.contains("2 configuration problem(s)"), "{stderr}");
+
+    let ok = Command::new(binary_path())
+        .arg("check-config")
+        .current_dir(hoist_tests::repo_root())
+        .env("HOIST_ENV", "test")
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+}
+
+#[test]
+fn openapi_command_prints_the_spec_without_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(binary_path())
+        .arg("openapi")
+        .current_dir(dir.path())
+        .env("HOIST_CONFIG_DIR", dir.path().join("nowhere"))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        hoist_server::api::spec_yaml()
+    );
+}
+
+#[tokio::test]
+async fn ready_turns_503_when_an_alias_is_unreachable() {
+    let healthy = TestServer::start().await;
+    let (status, _, body) = get_json(&healthy.http(), &healthy.url("/ready"), None).await;
+    assert_eq!(status, 200, "{body}");
+
+    let server = TestServer::start_with(|settings| {
+        settings.buckets.insert(
+            "far".into(),
+            BucketRoute {
+                name: Some("far-away".into()),
+                // Nothing listens on port 1.
+                endpoint: Some("http://127.0.0.1:1".into()),
+                force_path_style: Some(true),
+                ..BucketRoute::default()
+            },
+        );
+    })
+    .await;
+    let (status, header, body) = get_json(&server.http(), &server.url("/ready"), None).await;
+    assert_error(status, &header, &body, 503, "not-ready");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("far"), "{message}");
+    assert!(
+        !message.contains("uploads"),
+        "healthy aliases are not blamed: {message}"
+    );
+}
+
+#[tokio::test]
+async fn every_error_uses_the_envelope_with_the_correlation_id() {
+    let server = TestServer::start().await;
+    let http = server.http();
+
+    let (status, header, body) = get_json(&http, &server.url("/no/such/route"), None).await;
+    assert_error(status, &header, &body, 404, "not-found");
+
+    let response = http.delete(server.url("/heartbeat")).send().await.unwrap();
+    let header = response.headers()["x-correlation-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    assert_error(status, &header, &body, 405, "method-not-allowed");
+
+    let (status, header, body) = get_json(&http, &server.url("/dev/token?ttl=soon"), None).await;
+    assert_error(status, &header, &body, 400, "bad-request");
+    assert!(body["error"]["message"].as_str().unwrap().contains("ttl"));
+
+    let response = http
+        .get(server.url("/nowhere"))
+        .header("x-correlation-id", "client-chosen-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-correlation-id"], "client-chosen-42");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["correlationId"], "client-chosen-42");
+
+    let response = http
+        .get(server.url("/heartbeat"))
+        .header("x-correlation-id", "bad id\twith control")
+        .send()
+        .await
+        .unwrap();
+    let echoed = response.headers()["x-correlation-id"].to_str().unwrap();
+    assert_ne!(echoed, "bad id\twith control", "unsafe ids are replaced");
+}
+
+#[tokio::test]
+async fn tokens_are_checked_over_http() {
+    let server = TestServer::start().await;
+    let http = server.http();
+    let url = server.url("/buckets");
+
+    let (status, header, body) = get_json(&http, &url, None).await;
+    assert_error(status, &header, &body, 401, "unauthorized");
+
+    let (status, header, body) = get_json(&http, &url, Some("not.a.jwt")).await;
+    assert_error(status, &header, &body, 401, "invalid-token");
+
+    let user = server.token(false);
+    let (status, _, body) = get_json(&http, &url, Some(&user)).await;
+    assert_eq!(status, 200, "buckets need only a user token: {body}");
+    let aliases: Vec<&str> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["alias"].as_str().unwrap())
+        .collect();
+    assert_eq!(aliases, ["images", "uploads"]);
+    assert!(
+        !body.to_string().contains("hoist-uploads"),
+        "real names stay private"
+    );
+}
+
+#[tokio::test]
+async fn dev_tokens_are_served_only_when_enabled() {
+    let server = TestServer::start().await;
+    let (status, _, body) = get_json(
+        &server.http(),
+        &server.url("/dev/token?supreme=true&sub=ops"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["data"]["token"].as_str().unwrap();
+    let claims = server.state.auth.verify(token).unwrap();
+    assert!(claims.is_supreme);
+    assert_eq!(claims.sub.as_deref(), Some("ops"));
+
+    let locked = TestServer::start_with(|s| s.auth.dev_tokens = false).await;
+    let (status, header, body) = get_json(&locked.http(), &locked.url("/dev/token"), None).await;
+    assert_error(status, &header, &body, 404, "not-found");
+}
+
+#[tokio::test]
+async fn generated_client_calls_a_running_server() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let heartbeat = client.heartbeat().await.unwrap().into_inner();
+    assert_eq!(heartbeat.data.status, "ok");
+    let buckets = client.list_buckets().await.unwrap().into_inner();
+    let default: Vec<_> = buckets.data.iter().filter(|b| b.is_default).collect();
+    assert_eq!(default.len(), 1);
+    assert_eq!(default[0].alias, "uploads");
+
+    let anonymous = hoist_client::Connect::new(&server.base_url, None)
+        .client()
+        .unwrap();
+    match anonymous.list_buckets().await {
+        Err(hoist_client::Error::ErrorResponse(response)) => {
+            assert_eq!(response.status().as_u16(), 401);
+            assert_eq!(response.error.code, "unauthorized");
+        }
+        other => panic!("expected a 401 error envelope, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_operation() {
+    let server = TestServer::start().await;
+    let http = server.http();
+    for _ in 0..3 {
+        http.get(server.url("/heartbeat")).send().await.unwrap();
+    }
+    http.get(server.url("/missing")).send().await.unwrap();
+    let text = http
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(r#"hoist_http_requests_total{operation="heartbeat",status="200"} 3"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"hoist_http_requests_total{operation="unmatched",status="404"} 1"#),
+        "{text}"
+    );
+    assert!(!text.contains("/missing"), "paths never become labels");
+}
+
+#[tokio::test]
+async fn docs_and_spec_are_served() {
+    let server = TestServer::start().await;
+    let http = server.http();
+    let spec = http.get(server.url("/openapi.yaml")).send().await.unwrap();
+    assert_eq!(spec.status(), 200);
+    assert_eq!(spec.text().await.unwrap(), hoist_server::api::spec_yaml());
+    let docs = http.get(server.url("/docs")).send().await.unwrap();
+    assert_eq!(docs.status(), 200);
+    assert!(docs.text().await.unwrap().contains("Swagger UI"));
+}

@@ -2,6 +2,7 @@
 //! Handlers are thin: they check auth, call a service, wrap the result.
 
 mod meta;
+pub mod objects;
 
 use poem_openapi::{OpenApiService, Tags};
 

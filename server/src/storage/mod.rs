@@ -1,7 +1,9 @@
 //! Storage: bucket aliases resolved to S3 buckets, and the errors storage can raise.
 
+pub mod checksum;
 pub mod embedded;
 mod error;
+pub mod keys;
 pub mod s3;
 
 pub use error::StorageError;

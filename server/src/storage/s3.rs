@@ -8,6 +8,8 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::Region;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use bytes::Bytes;
 
 use super::StorageError;
 
@@ -70,6 +72,51 @@ impl S3Bucket {
         }
     }
 
+    /// The object's URL on its endpoint (path-style or virtual-hosted, as configured).
+    pub fn object_url(&self, key: &str) -> String {
+        let Connection {
+            bucket,
+            region,
+            endpoint,
+            force_path_style,
+            ..
+        } = &self.connection;
+        let key = encode_key(key);
+        match (endpoint, force_path_style) {
+            (Some(endpoint), true) => format!("{}/{bucket}/{key}", endpoint.trim_end_matches('/')),
+            (Some(endpoint), false) => match endpoint.split_once("://") {
+                Some((scheme, host)) => {
+                    format!("{scheme}://{bucket}.{}/{key}", host.trim_end_matches('/'))
+                }
+                None => format!("{endpoint}/{bucket}/{key}"),
+            },
+            (None, true) => format!("https://s3.{region}.amazonaws.com/{bucket}/{key}"),
+            (None, false) => format!("https://{bucket}.s3.{region}.amazonaws.com/{key}"),
+        }
+    }
+
+    /// Stores a small object whole with one PutObject. S3 verifies `crc32c` (base64, as in
+    /// `x-amz-checksum-crc32c`) and refuses the object if the bytes do not match.
+    pub async fn put_object(
+        &self,
+        key: &str,
+        body: Bytes,
+        content_type: &str,
+        crc32c: &str,
+    ) -> Result<(), StorageError> {
+        self.client
+            .put_object()
+            .bucket(self.bucket())
+            .key(key)
+            .content_type(content_type)
+            .checksum_crc32_c(crc32c)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map(drop)
+            .map_err(map_sdk_error)
+    }
+
     /// Creates the bucket unless it exists (embedded store and tests).
     pub async fn ensure_exists(&self) -> Result<(), StorageError> {
         if self.check_reachable().await.is_ok() {
@@ -96,6 +143,19 @@ impl S3Bucket {
     }
 }
 
+/// Percent-encodes a key for a URL path, keeping `/` and RFC 3986 unreserved characters.
+fn encode_key(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for byte in key.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// Transport trouble is `Unavailable`; an answer from S3 is `Backend` with its code.
 pub(super) fn map_sdk_error<E, R>(error: SdkError<E, R>) -> StorageError
 where
@@ -111,5 +171,47 @@ where
             }
         }
         _ => StorageError::Unavailable(DisplayErrorContext(&error).to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bucket(endpoint: Option<&str>, path_style: bool) -> S3Bucket {
+        let sdk = SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        S3Bucket::new(
+            &sdk,
+            Connection {
+                bucket: "acme".into(),
+                region: "eu-west-1".into(),
+                endpoint: endpoint.map(str::to_owned),
+                force_path_style: path_style,
+                credentials: None,
+            },
+        )
+    }
+
+    #[test]
+    fn object_urls_follow_the_addressing_style() {
+        let key = "reports/Q1 2024/ü.pdf";
+        assert_eq!(
+            bucket(Some("http://127.0.0.1:9000/"), true).object_url(key),
+            "http://127.0.0.1:9000/acme/reports/Q1%202024/%C3%BC.pdf"
+        );
+        assert_eq!(
+            bucket(None, false).object_url("a+b"),
+            "https://acme.s3.eu-west-1.amazonaws.com/a%2Bb"
+        );
+        assert_eq!(
+            bucket(None, true).object_url("a"),
+            "https://s3.eu-west-1.amazonaws.com/acme/a"
+        );
+        assert_eq!(
+            bucket(Some("https://minio.example.com"), false).object_url("a"),
+            "https://acme.minio.example.com/a"
+        );
     }
 }

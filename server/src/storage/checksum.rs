@@ -1,0 +1,51 @@
+//! CRC32C computed while bytes stream past, in the encoding S3 uses for
+//! `x-amz-checksum-crc32c` (base64 of the big-endian value), so clients can compare it with
+//! what S3 reports.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+/// A running CRC32C.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Crc32c(u32);
+
+impl Crc32c {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0 = crc32c::crc32c_append(self.0, bytes);
+    }
+
+    /// The value as S3 spells it.
+    pub fn to_base64(self) -> String {
+        STANDARD.encode(self.0.to_be_bytes())
+    }
+
+    /// The checksum of `bytes`, as S3 spells it.
+    pub fn of(bytes: &[u8]) -> String {
+        let mut crc = Self::new();
+        crc.update(bytes);
+        crc.to_base64()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_the_known_crc32c_vector() {
+        // CRC32C("123456789") = 0xE3069283 (RFC 3720 check value).
+        assert_eq!(
+            Crc32c::of(b"123456789"),
+            STANDARD.encode(0xE306_9283u32.to_be_bytes())
+        );
+        let mut split = Crc32c::new();
+        split.update(b"1234");
+        split.update(b"56789");
+        assert_eq!(split.to_base64(), Crc32c::of(b"123456789"));
+        assert_eq!(Crc32c::of(b""), "AAAAAA==");
+    }
+}

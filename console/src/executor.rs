@@ -1,0 +1,109 @@
+//! The executor: the only place that talks to the server. It runs each command on the tokio
+//! runtime through `hoist-client` and sends a completion message back to the app.
+
+use std::collections::HashMap;
+
+use hoist_client::types::ErrorEnvelope;
+use hoist_client::{Client, Connect};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::AbortHandle;
+
+use crate::model::{ApiFailure, BucketEntry};
+use crate::msg::{Command, Msg, UploadId};
+
+/// Runs commands; owns the API client and the handles of running uploads.
+pub struct Executor {
+    client: Client,
+    connect: Connect,
+    tx: UnboundedSender<Msg>,
+    uploads: HashMap<UploadId, AbortHandle>,
+}
+
+impl std::fmt::Debug for Executor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Executor")
+            .field("server", &self.connect.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Executor {
+    pub fn new(connect: Connect, tx: UnboundedSender<Msg>) -> Result<Self, hoist_client::BuildError> {
+        Ok(Self {
+            client: connect.client()?,
+            connect,
+            tx,
+            uploads: HashMap::new(),
+        })
+    }
+
+    /// Starts `command`; its completion arrives later as a message.
+    pub fn run(&mut self, command: Command) {
+        let client = self.client.clone();
+        let tx = self.tx.clone();
+        match command {
+            Command::LoadBuckets => {
+                tokio::spawn(async move {
+                    let result = client
+                        .list_buckets()
+                        .await
+                        .map(|r| {
+                            r.into_inner()
+                                .data
+                                .into_iter()
+                                .map(|b| BucketEntry {
+                                    alias: b.alias,
+                                    region: b.region,
+                                    is_default: b.is_default,
+                                })
+                                .collect()
+                        })
+                        .map_err(failure);
+                    let _ = tx.send(Msg::BucketsLoaded(result));
+                });
+            }
+            Command::CancelUpload { id } => {
+                if let Some(handle) = self.uploads.remove(&id) {
+                    // Dropping the request closes the connection; the server aborts the upload.
+                    handle.abort();
+                    let _ = tx.send(Msg::UploadFinished {
+                        id,
+                        result: Err(ApiFailure::transport("cancelled")),
+                    });
+                }
+            }
+            Command::Quit => {
+                for (_, handle) in self.uploads.drain() {
+                    handle.abort();
+                }
+            }
+            other => todo!("{other:?}"),
+        }
+    }
+}
+
+/// The server's error envelope, or what the transport said.
+pub fn failure(error: hoist_client::Error<ErrorEnvelope>) -> ApiFailure {
+    match error {
+        hoist_client::Error::ErrorResponse(response) => {
+            let body = response.into_inner().error;
+            ApiFailure {
+                status: Some(body.status),
+                code: body.code,
+                message: body.message,
+                correlation_id: Some(body.correlation_id),
+            }
+        }
+        hoist_client::Error::UnexpectedResponse(response) => ApiFailure {
+            status: Some(response.status().as_u16()),
+            code: "unexpected-response".into(),
+            message: format!("the server answered {}", response.status()),
+            correlation_id: response
+                .headers()
+                .get("x-correlation-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        },
+        other => ApiFailure::transport(other.to_string()),
+    }
+}

@@ -1,7 +1,8 @@
 //! Hoist: an upload and trigger gateway in front of S3, Lambda and Step Functions.
 //!
 //! `app` wires everything; `api` holds the HTTP operations; `storage` the S3 side;
-//! `config` the settings; `auth` the tokens; `http` the envelopes and middleware.
+//! `config` the settings; `auth` the tokens; `http` the envelopes and middleware;
+//! `triggers` the Lambda, Step Functions and webhook plugins behind `POST /trigger/{name}`.
 
 pub mod api;
 pub mod app;
@@ -13,6 +14,7 @@ pub mod metrics;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod triggers;
 
 pub use app::Application;
 pub use config::{ConfigSource, Settings};

@@ -70,9 +70,10 @@ fn main() -> ExitCode {
         Command::CheckConfig => match source.load() {
             Ok(settings) => {
                 println!(
-                    "configuration OK ({} environment, {} bucket aliases)",
+                    "configuration OK ({} environment, {} bucket aliases, {} triggers)",
                     source.env,
-                    settings.buckets.len()
+                    settings.buckets.len(),
+                    settings.triggers.len()
                 );
                 ExitCode::SUCCESS
             }

@@ -1,4 +1,4 @@
-//! The bearer security scheme as the OpenAPI spec declares it.
+//! The bearer security scheme as the OpenAPI spec declares it, required or optional.
 
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
@@ -11,5 +11,24 @@ pub struct BearerAuth(pub Bearer);
 impl BearerAuth {
     pub fn token(&self) -> &str {
         &self.0.token
+    }
+}
+
+/// A bearer token where the route's level is decided per request (triggers): the spec says
+/// the token is optional, and the handler checks it against the level once it knows it.
+#[derive(SecurityScheme)]
+pub enum MaybeBearer {
+    Bearer(BearerAuth),
+    /// No `Authorization: Bearer` header: enough for public routes only.
+    #[oai(fallback)]
+    Anonymous,
+}
+
+impl MaybeBearer {
+    pub fn token(&self) -> Option<&str> {
+        match self {
+            MaybeBearer::Bearer(bearer) => Some(bearer.token()),
+            MaybeBearer::Anonymous => None,
+        }
     }
 }

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::{AuthAlgorithm, Settings};
+use crate::aws::Arn;
 
 /// One thing wrong with the configuration, named by its key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,6 +197,7 @@ pub fn check(settings: &Settings, env: &str) -> Vec<ConfigProblem> {
     if settings.delete.max_keys == 0 {
         problems.push(ConfigProblem::new("delete.max_keys", "must be at least 1"));
     }
+    problems.extend(crate::triggers::check(&settings.triggers));
     problems
 }
 
@@ -210,7 +212,9 @@ pub fn is_valid_region(region: &str) -> bool {
         && !parts[parts.len() - 1].is_empty()
 }
 
-fn is_valid_alias(alias: &str) -> bool {
+/// A bucket alias or trigger name: clients send it in query strings and paths, so it is kept
+/// to letters, digits, `-` and `_`.
+pub fn is_valid_alias(alias: &str) -> bool {
     !alias.is_empty()
         && alias
             .bytes()
@@ -231,20 +235,18 @@ fn is_valid_bucket_name(name: &str) -> bool {
 }
 
 fn is_valid_role_arn(arn: &str) -> bool {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "iam"
-        && parts[3].is_empty()
-        && parts[4].len() == 12
-        && parts[4].bytes().all(|b| b.is_ascii_digit())
-        && parts[5]
-            .strip_prefix("role/")
-            .is_some_and(|name| !name.is_empty())
+    Arn::parse(arn).is_some_and(|arn| {
+        arn.service == "iam"
+            && arn.region.is_empty()
+            && !arn.account.is_empty()
+            && arn
+                .resource
+                .strip_prefix("role/")
+                .is_some_and(|name| !name.is_empty())
+    })
 }
 
-fn check_endpoint(endpoint: &str) -> Result<(), String> {
+pub fn check_endpoint(endpoint: &str) -> Result<(), String> {
     match url::Url::parse(endpoint) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Ok(()),
         Ok(_) => Err(format!("`{endpoint}` is not an http(s) URL")),

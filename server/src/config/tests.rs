@@ -132,3 +132,78 @@ fn the_checked_in_configs_load_for_every_environment() {
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert_eq!(problems[0].key, "auth.secret");
 }
+
+#[test]
+fn broken_triggers_report_every_problem() {
+    Jail::expect_with(|jail| {
+        write_base(jail);
+        jail.create_file(
+            "routes.toml",
+            r#"
+            [buckets.uploads]
+            [triggers.waveprep]
+            kind = "lambda"
+            target = "processSmsWaveFilesLambda"
+            tiemout = "3s"
+            [triggers.queue]
+            kind = "sqs"
+            target = "jobs"
+            [triggers.selection]
+            kind = "step-function"
+            target = "selectionStepFn"
+            mode = "async"
+            [triggers.hook]
+            kind = "http"
+            target = "not a url"
+            "#,
+        )?;
+        let problems = ConfigSource::in_dir(jail.directory(), "test")
+            .load()
+            .expect_err("broken triggers must not load");
+        let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "triggers.waveprep.tiemout",
+                "triggers.hook.target",
+                "triggers.queue.kind",
+                "triggers.selection.target",
+                "triggers.selection.mode",
+            ],
+            "{problems:?}"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn trigger_header_secrets_can_come_from_the_environment() {
+    Jail::expect_with(|jail| {
+        write_base(jail);
+        jail.create_file(
+            "routes.toml",
+            r#"
+            [buckets.uploads]
+            [triggers.hook]
+            kind = "http"
+            target = "https://hooks.example.com/x"
+            auth = "user"
+            timeout = "5s"
+            "#,
+        )?;
+        jail.set_env("HOIST_TRIGGERS__HOOK__HEADERS__X-HOOK-SECRET", "s3cr3t");
+        let settings = ConfigSource::in_dir(jail.directory(), "test")
+            .load()
+            .map_err(|p| format!("{p:?}"))?;
+        let hook = &settings.triggers["hook"];
+        assert_eq!(hook.auth, crate::auth::Level::User);
+        assert_eq!(hook.timeout, Some(std::time::Duration::from_secs(5)));
+        let secret = hook.headers.get("x-hook-secret").expect("the header");
+        assert_eq!(secrecy::ExposeSecret::expose_secret(secret), "s3cr3t");
+        assert!(
+            !format!("{settings:?}").contains("s3cr3t"),
+            "secrets stay out of Debug output"
+        );
+        Ok(())
+    });
+}

@@ -139,6 +139,10 @@ const ERROR_STATUSES: &[(u16, &str)] = &[
         404,
         "The route, bucket alias, trigger or object does not exist.",
     ),
+    (
+        409,
+        "The request conflicts with an earlier one (an Idempotency-Key reused with another payload).",
+    ),
     (413, "The body or file is larger than allowed."),
     (415, "The content type is not accepted."),
     (
@@ -147,7 +151,7 @@ const ERROR_STATUSES: &[(u16, &str)] = &[
     ),
     (
         502,
-        "A downstream service (S3, Lambda, Step Functions) failed.",
+        "A downstream service (S3, Lambda, Step Functions, a webhook) failed or timed out.",
     ),
     (503, "A store is unreachable."),
 ];

@@ -82,8 +82,8 @@ pub fn call_timeouts(settings: &AwsSettings, budget: Duration) -> TimeoutConfig 
 /// How an AWS call failed, in Hoist's terms rather than the SDK's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallFailure {
-    /// No answer within the client's timeouts.
-    Timeout,
+    /// No answer within the client's timeouts; the SDK's description.
+    Timeout(String),
     /// No usable answer: connection refused, DNS, TLS, a response that does not parse.
     Unreachable(String),
     /// The service answered with an error code (`ResourceNotFoundException`, ...).
@@ -104,8 +104,10 @@ where
                 message: inner.message().unwrap_or_default().to_owned(),
             }
         }
-        SdkError::TimeoutError(_) => CallFailure::Timeout,
-        SdkError::DispatchFailure(failure) if failure.is_timeout() => CallFailure::Timeout,
+        SdkError::TimeoutError(_) => CallFailure::Timeout(DisplayErrorContext(&error).to_string()),
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => {
+            CallFailure::Timeout(DisplayErrorContext(&error).to_string())
+        }
         _ => CallFailure::Unreachable(DisplayErrorContext(&error).to_string()),
     }
 }

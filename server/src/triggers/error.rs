@@ -56,7 +56,7 @@ impl TriggerError {
 impl From<CallFailure> for TriggerError {
     fn from(failure: CallFailure) -> Self {
         match failure {
-            CallFailure::Timeout => TriggerError::Timeout,
+            CallFailure::Timeout(_) => TriggerError::Timeout,
             CallFailure::Unreachable(cause) => TriggerError::Unreachable(cause),
             CallFailure::Service { code, message } => TriggerError::Downstream { code, message },
         }

@@ -2,6 +2,7 @@
 
 use poem::http::StatusCode;
 
+use super::Verdict;
 use crate::aws::CallFailure;
 use crate::http::ApiError;
 
@@ -39,16 +40,15 @@ impl TriggerError {
         }
     }
 
-    /// The metrics and log label of a call that ended in this error.
-    pub(super) fn label(&self) -> &'static str {
+    pub(super) fn verdict(&self) -> Verdict {
         match self {
             TriggerError::Unknown(_)
             | TriggerError::InvalidIdempotencyKey
             | TriggerError::ReservedField(_)
             | TriggerError::TooLarge { .. }
-            | TriggerError::IdempotencyConflict => "refused",
-            TriggerError::Timeout => "timeout",
-            TriggerError::Unreachable(_) | TriggerError::Downstream { .. } => "failed",
+            | TriggerError::IdempotencyConflict => Verdict::Refused,
+            TriggerError::Timeout => Verdict::Timeout,
+            TriggerError::Unreachable(_) | TriggerError::Downstream { .. } => Verdict::Failed,
         }
     }
 }

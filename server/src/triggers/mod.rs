@@ -106,9 +106,40 @@ impl Outcome {
         }
     }
 
-    /// The metrics and log label of this outcome.
-    fn label(&self) -> &'static str {
-        if self.success() { "ok" } else { "target-error" }
+    fn verdict(&self) -> Verdict {
+        if self.success() {
+            Verdict::Ok
+        } else {
+            Verdict::TargetError
+        }
+    }
+}
+
+/// How a call ended, as metrics (`outcome` label) and logs name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// The target did what was asked.
+    Ok,
+    /// The target ran and reported an error (function error, webhook 4xx).
+    TargetError,
+    /// Hoist refused the call before sending anything (payload too large, reserved field,
+    /// idempotency conflict).
+    Refused,
+    /// The target did not answer within the trigger's timeout.
+    Timeout,
+    /// The target could not be reached or its service failed.
+    Failed,
+}
+
+impl Verdict {
+    fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::TargetError => "target-error",
+            Verdict::Refused => "refused",
+            Verdict::Timeout => "timeout",
+            Verdict::Failed => "failed",
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 
-use super::{Call, KINDS, Kind, Outcome, Setup, Trigger, TriggerError};
+use super::{Call, KINDS, Kind, Outcome, Setup, Trigger, TriggerError, Verdict};
 use crate::auth::Level;
 use crate::config::{AwsSettings, ConfigProblem, TriggerRoute, is_valid_alias};
 use crate::metrics::Metrics;
@@ -123,29 +123,32 @@ impl Triggers {
             .await
             .unwrap_or(Err(TriggerError::Timeout));
         let elapsed = started.elapsed();
-        let outcome = match &result {
-            Ok(outcome) => outcome.label(),
-            Err(error) => error.label(),
+        let verdict = match &result {
+            Ok(outcome) => outcome.verdict(),
+            Err(error) => error.verdict(),
         };
-        let (trigger, kind) = (entry.name.as_str(), entry.kind);
+        let (trigger, kind, outcome) = (entry.name.as_str(), entry.kind, verdict.as_str());
         self.metrics
             .trigger_calls
             .with_label_values(&[trigger, kind, outcome])
             .inc();
         // Refused calls never left the process; their duration says nothing downstream.
-        if outcome != "refused" {
+        if verdict != Verdict::Refused {
             self.metrics
                 .trigger_duration
                 .with_label_values(&[trigger, kind])
                 .observe(elapsed.as_secs_f64());
         }
         let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
-        match &result {
-            Ok(Outcome::Answered {
-                status,
-                function_error: Some(function_error),
-                ..
-            }) => tracing::warn!(
+        match (&result, verdict) {
+            (
+                Ok(Outcome::Answered {
+                    status,
+                    function_error,
+                    ..
+                }),
+                Verdict::TargetError,
+            ) => tracing::warn!(
                 trigger,
                 kind,
                 outcome,
@@ -154,19 +157,11 @@ impl Triggers {
                 elapsed_ms,
                 "trigger target reported an error"
             ),
-            Ok(Outcome::Answered { status, .. }) if outcome != "ok" => tracing::warn!(
-                trigger,
-                kind,
-                outcome,
-                status,
-                elapsed_ms,
-                "trigger target refused the call"
-            ),
-            Ok(_) => tracing::info!(trigger, kind, outcome, elapsed_ms, "trigger called"),
-            Err(error) if outcome == "refused" => {
+            (Ok(_), _) => tracing::info!(trigger, kind, outcome, elapsed_ms, "trigger called"),
+            (Err(error), Verdict::Refused) => {
                 tracing::info!(trigger, kind, outcome, reason = %error, "trigger call refused");
             }
-            Err(error) => tracing::error!(
+            (Err(error), _) => tracing::error!(
                 trigger,
                 kind,
                 outcome,

@@ -1,7 +1,8 @@
 //! Hoist: an upload and trigger gateway in front of S3, Lambda and Step Functions.
 //!
-//! `app` wires everything; `api` holds the HTTP operations; `storage` the S3 side;
-//! `config` the settings; `auth` the tokens; `http` the envelopes and middleware.
+//! `app` wires everything; `api` holds the HTTP operations; `images` the base64 image checks;
+//! `storage` the S3 side; `config` the settings; `auth` the tokens; `http` the envelopes and
+//! middleware.
 
 pub mod api;
 pub mod app;
@@ -9,6 +10,7 @@ pub mod auth;
 pub mod aws;
 pub mod config;
 pub mod http;
+pub mod images;
 pub mod metrics;
 pub mod state;
 pub mod storage;

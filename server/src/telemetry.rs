@@ -24,10 +24,10 @@ pub struct Telemetry {
 impl Telemetry {
     /// Exports the spans still buffered. Call outside an async runtime.
     pub fn shutdown(self) {
-        if let Some(provider) = self.provider {
-            if let Err(error) = provider.shutdown() {
-                eprintln!("hoist: flushing traces failed: {error}");
-            }
+        if let Some(provider) = self.provider
+            && let Err(error) = provider.shutdown()
+        {
+            eprintln!("hoist: flushing traces failed: {error}");
         }
     }
 }

@@ -96,6 +96,11 @@ pub fn check(settings: &Settings, env: &str) -> Vec<ConfigProblem> {
     {
         problem("aws.endpoint".into(), message);
     }
+    if let Some(endpoint) = &settings.telemetry.otlp_endpoint
+        && let Err(message) = check_endpoint(endpoint)
+    {
+        problem("telemetry.otlp_endpoint".into(), message);
+    }
     if settings.aws.access_key_id.is_some() != settings.aws.secret_access_key.is_some() {
         problem(
             "aws.access_key_id".into(),

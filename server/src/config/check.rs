@@ -168,6 +168,12 @@ pub fn check(settings: &Settings, env: &str) -> Vec<ConfigProblem> {
     };
     alias_ref("files.default_bucket", &settings.files.default_bucket);
     alias_ref("images.bucket", &settings.images.bucket);
+    if settings.images.bucket.is_none() && settings.files.default_bucket.is_none() {
+        problems.push(ConfigProblem::new(
+            "images.bucket",
+            "images need a bucket: set [images] bucket or [files] default_bucket",
+        ));
+    }
     problems.extend(check_images(&settings.images));
 
     let upload = &settings.upload;

@@ -103,7 +103,13 @@ fn serve(source: ConfigSource) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    telemetry::init(&settings.telemetry);
+    let telemetry = match telemetry::init(&settings.telemetry) {
+        Ok(telemetry) => telemetry,
+        Err(error) => {
+            eprintln!("refusing to start: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -111,7 +117,7 @@ fn serve(source: ConfigSource) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async {
+    let code = runtime.block_on(async {
         let app = match Application::build(settings).await {
             Ok(app) => app,
             Err(error) => {
@@ -126,5 +132,9 @@ fn serve(source: ConfigSource) -> ExitCode {
                 ExitCode::FAILURE
             }
         }
-    })
+    });
+    drop(runtime);
+    // Outside the runtime: the exporter's HTTP client is blocking.
+    telemetry.shutdown();
+    code
 }

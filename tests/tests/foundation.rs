@@ -90,7 +90,8 @@ fn check_config_lists_every_problem_and_fails() {
     let routes = dir.path().join("routes.toml");
     std::fs::write(
         &routes,
-        "[buckets.uploads]\nregoin = \"us-east-1\"\n[buckets.far]\nregion = \"moon-1\"\n",
+        "[buckets.uploads]\nregoin = \"us-east-1\"\n[buckets.far]\nregion = \"moon-1\"\n\
+         [files]\ndefault_bucket = \"uploads\"\n",
     )
     .unwrap();
     let output = Command::new(binary_path())

@@ -35,17 +35,17 @@ pub struct FilesRoute {
     pub default_bucket: Option<String>,
 }
 
-/// `[images]`: the base64 image route.
+/// `[images]`: the base64 image route (`POST /images`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct ImagesRoute {
-    /// Alias images are stored in.
+    /// Alias images are stored in; `[files] default_bucket` when unset.
     pub bucket: Option<String>,
-    /// Content types accepted.
+    /// Content types accepted; each must be a format `crate::images::ImageKind` recognizes.
     pub allowed: Vec<String>,
-    /// Largest decoded image, in bytes.
+    /// Largest decoded image, in bytes. The route's request body limit is derived from it.
     pub max_size: u64,
-    /// Key prefix for stored images.
+    /// Key prefix for stored images, normalized like a client prefix.
     pub prefix: Option<String>,
 }
 

@@ -9,6 +9,9 @@ use super::*;
 use figment::Jail;
 use std::path::Path;
 
+/// The smallest valid routes file.
+const ROUTES: &str = "[buckets.uploads]\n[files]\ndefault_bucket = \"uploads\"\n";
+
 fn write_base(jail: &mut Jail) {
     jail.create_dir("configs").unwrap();
     jail.create_file(
@@ -37,7 +40,7 @@ fn env_var_overrides_a_file_value() {
         write_base(jail);
         jail.create_file(
             "routes.toml",
-            "[buckets.uploads]\nname = \"acme-uploads\"\n",
+            "[buckets.uploads]\nname = \"acme-uploads\"\n[files]\ndefault_bucket = \"uploads\"\n",
         )?;
         jail.set_env("HOIST_SERVER__BIND", "0.0.0.0:9999");
         jail.set_env("HOIST_BUCKETS__UPLOADS__REGION", "eu-west-1");
@@ -63,7 +66,7 @@ fn env_var_overrides_a_file_value() {
 fn env_file_overrides_default_file() {
     Jail::expect_with(|jail| {
         write_base(jail);
-        jail.create_file("routes.toml", "[buckets.uploads]\n")?;
+        jail.create_file("routes.toml", ROUTES)?;
         let settings = ConfigSource::in_dir(jail.directory(), "test")
             .load()
             .map_err(|p| format!("{p:?}"))?;
@@ -108,7 +111,7 @@ fn production_refuses_dev_tokens_and_missing_secret() {
     Jail::expect_with(|jail| {
         write_base(jail);
         jail.create_file("configs/production.toml", "[auth]\ndev_tokens = true\n")?;
-        jail.create_file("routes.toml", "[buckets.uploads]\n")?;
+        jail.create_file("routes.toml", ROUTES)?;
         let problems = ConfigSource::in_dir(jail.directory(), "production")
             .load()
             .expect_err("must not load");
@@ -141,6 +144,8 @@ fn broken_triggers_report_every_problem() {
             "routes.toml",
             r#"
             [buckets.uploads]
+            [files]
+            default_bucket = "uploads"
             [triggers.waveprep]
             kind = "lambda"
             target = "processSmsWaveFilesLambda"
@@ -184,6 +189,8 @@ fn trigger_header_secrets_can_come_from_the_environment() {
             "routes.toml",
             r#"
             [buckets.uploads]
+            [files]
+            default_bucket = "uploads"
             [triggers.hook]
             kind = "http"
             target = "https://hooks.example.com/x"

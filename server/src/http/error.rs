@@ -90,6 +90,10 @@ impl ApiError {
         let message = match status {
             StatusCode::NOT_FOUND => "no such route".to_owned(),
             StatusCode::METHOD_NOT_ALLOWED => "method not allowed on this route".to_owned(),
+            // poem-openapi's own text is a bare "authorization error".
+            StatusCode::UNAUTHORIZED => {
+                "this route needs a token: `Authorization: Bearer <JWT>`".to_owned()
+            }
             _ => error.to_string(),
         };
         Self::new(status, code, message)

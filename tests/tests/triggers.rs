@@ -619,7 +619,7 @@ async fn an_oversized_payload_is_refused_before_any_call() {
     let lambda = Recorder::start(200, json!({})).await;
     let server = TestServer::start_with(|settings| {
         moto::use_moto(settings, &lambda.url);
-        settings.server.json_body_limit = 512 * 1024;
+        settings.server.json_body_limit = 16 * 1024;
         let mut small = declare("lambda", "smallLambda");
         small.max_payload = Some(1024);
         settings.triggers.insert("small".into(), small);
@@ -639,16 +639,13 @@ async fn an_oversized_payload_is_refused_before_any_call() {
     )
     .await;
     answer.assert_error(413, "payload-too-large");
-    // Over the JSON body limit, the body is refused before it is parsed.
-    let answer = call(
-        &server,
-        "roomy",
-        Some(&token),
-        &[],
-        json!({"blob": "z".repeat(600 * 1024)}),
-    )
-    .await;
+    // Over the JSON body limit, the body is refused before it is parsed; for a caller the
+    // trigger does not admit, before it is read at all.
+    let over = json!({"blob": "z".repeat(20 * 1024)});
+    let answer = call(&server, "roomy", Some(&token), &[], over.clone()).await;
     answer.assert_error(413, "payload-too-large");
+    let answer = call(&server, "roomy", None, &[], over).await;
+    answer.assert_error(401, "unauthorized");
     assert!(lambda.requests().is_empty(), "Lambda was never called");
     call(&server, "small", Some(&token), &[], json!({"blob": "fits"}))
         .await

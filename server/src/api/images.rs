@@ -4,15 +4,14 @@
 use std::sync::Arc;
 
 use poem::web::Data;
-use poem::web::headers::authorization::Bearer;
-use poem::web::headers::{Authorization, ContentLength, HeaderMapExt};
-use poem::{Endpoint, EndpointExt, error::ReadBodyError};
+use poem::{Endpoint, EndpointExt};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 use super::Tag;
 use super::objects::StoredObject;
-use crate::auth::{BearerAuth, Level};
+use crate::auth::{BearerAuth, Level, bearer_token};
+use crate::http::body_limit::buffer_body;
 use crate::http::{ApiError, ApiResult, ok};
 use crate::images::{self, ImageError, NewImage};
 use crate::state::AppState;
@@ -97,13 +96,9 @@ fn read_limited_body<E: Endpoint + 'static>(endpoint: E) -> impl Endpoint {
             .data::<Arc<AppState>>()
             .cloned()
             .ok_or_else(|| ApiError::internal("the application state is not attached"))?;
-        let token = request
-            .headers()
-            .typed_get::<Authorization<Bearer>>()
-            .map(|header| header.token().to_owned());
         state
             .auth
-            .authorize(token.as_deref(), Level::User)
+            .authorize(bearer_token(&request).as_deref(), Level::User)
             .map_err(ApiError::from)?;
 
         let max = state.settings.images.max_size;
@@ -113,25 +108,7 @@ fn read_limited_body<E: Endpoint + 'static>(endpoint: E) -> impl Endpoint {
             count_failure(&state, &error);
             ApiError::from(error)
         };
-        if request
-            .headers()
-            .typed_get::<ContentLength>()
-            .is_some_and(|ContentLength(length)| length > limit)
-        {
-            return Err(too_large().into());
-        }
-        let body = request
-            .take_body()
-            .into_bytes_limit(usize::try_from(limit).unwrap_or(usize::MAX))
-            .await
-            .map_err(|error| match error {
-                ReadBodyError::PayloadTooLarge => too_large(),
-                other => {
-                    tracing::debug!(error = %other, "image request body unreadable");
-                    ApiError::bad_request("bad-request", "the request body could not be read")
-                }
-            })?;
-        request.set_body(body);
+        buffer_body(&mut request, limit, too_large).await?;
         endpoint.call(request).await
     })
 }

@@ -3,15 +3,17 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use poem::http::StatusCode;
 use poem::web::Data;
+use poem::{Endpoint, EndpointExt};
 use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde_json::Value;
 
 use super::Tag;
-use crate::auth::{BearerAuth, Level, MaybeBearer};
-use crate::http::body_limit::json_body_limit;
+use crate::auth::{BearerAuth, Level, MaybeBearer, bearer_token};
+use crate::http::body_limit::buffer_body;
 use crate::http::{self, ApiError, ApiResult, ok};
 use crate::state::AppState;
 use crate::triggers::{Call, Outcome};
@@ -136,7 +138,7 @@ impl TriggersApi {
         path = "/trigger/:name",
         method = "post",
         operation_id = "trigger",
-        transform = "json_body_limit"
+        transform = "admit_then_read_body"
     )]
     async fn trigger(
         &self,
@@ -194,4 +196,34 @@ impl TriggersApi {
             })
             .collect())
     }
+}
+
+/// Refuses what can be refused before the body of `POST /trigger/{name}` is read (an unknown
+/// trigger, a caller its level does not admit), then reads the body up to
+/// `server.json_body_limit` (413 beyond), so that anonymous callers of non-public triggers
+/// cannot make Hoist buffer anything. The handler checks the same again, as it must.
+fn admit_then_read_body<E: Endpoint + 'static>(endpoint: E) -> impl Endpoint {
+    endpoint.around(|endpoint, mut request| async move {
+        let state = request
+            .data::<Arc<AppState>>()
+            .cloned()
+            .ok_or_else(|| ApiError::internal("the application state is not attached"))?;
+        // Trigger names are letters, digits, `-` and `_`, so the path segment needs no decoding.
+        let name = request.uri().path().rsplit('/').next().unwrap_or_default();
+        let entry = state.triggers.get(name).map_err(ApiError::from)?;
+        state
+            .auth
+            .authorize(bearer_token(&request).as_deref(), entry.auth)
+            .map_err(ApiError::from)?;
+        let limit = u64::try_from(state.settings.server.json_body_limit).unwrap_or(u64::MAX);
+        buffer_body(&mut request, limit, || {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                format!("the request body exceeds {limit} bytes"),
+            )
+        })
+        .await?;
+        endpoint.call(request).await
+    })
 }

@@ -1,5 +1,7 @@
 //! The bearer security scheme as the OpenAPI spec declares it, required or optional.
 
+use poem::Request;
+use poem::web::headers::{Authorization, HeaderMapExt, authorization};
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
 
@@ -31,4 +33,13 @@ impl MaybeBearer {
             MaybeBearer::Anonymous => None,
         }
     }
+}
+
+/// The bearer token of a request, for checks made before the operation's own extractors run
+/// (transforms that refuse a request before reading its body).
+pub fn bearer_token(request: &Request) -> Option<String> {
+    request
+        .headers()
+        .typed_get::<Authorization<authorization::Bearer>>()
+        .map(|header| header.token().to_owned())
 }

@@ -2,7 +2,7 @@
 
 mod bearer;
 
-pub use bearer::{BearerAuth, MaybeBearer};
+pub use bearer::{BearerAuth, MaybeBearer, bearer_token};
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -1,47 +1,44 @@
-//! The cap on JSON request bodies (`server.json_body_limit`), for the operations that take
-//! one: `#[oai(transform = "json_body_limit")]`. An oversized body is refused with 413
-//! before it is parsed and is never read past the limit. Upload routes stream their bodies
-//! and have limits of their own, so the cap is not applied to every route.
+//! Bounded request bodies for operations that parse a whole JSON body: an operation's
+//! `transform` calls [`buffer_body`] with its own limit (and its own checks first). Upload
+//! routes stream their bodies and have limits of their own, so no cap applies to every route.
 
-use std::sync::Arc;
-
+use poem::Request;
 use poem::error::ReadBodyError;
-use poem::http::{StatusCode, header};
-use poem::{Endpoint, EndpointExt, Request};
+use poem::web::headers::{ContentLength, HeaderMapExt};
 
 use super::ApiError;
-use crate::state::AppState;
 
-/// `ep` with its request body read up to the configured limit first.
-pub fn json_body_limit(ep: impl Endpoint) -> impl Endpoint {
-    ep.before(|mut req: Request| async move {
-        let limit = req
-            .data::<Arc<AppState>>()
-            .map(|state| state.settings.server.json_body_limit)
-            .unwrap_or(usize::MAX);
-        let declared = req
-            .header(header::CONTENT_LENGTH)
-            .and_then(|length| length.parse::<u64>().ok());
-        if declared.is_some_and(|length| length > limit as u64) {
-            return Err(too_large(limit).into());
+/// Reads `request`'s body into memory, so the parser after it reads from memory. Refused
+/// with `too_large()` by `Content-Length` before anything is read, else as soon as the bytes
+/// read pass `limit` (chunked or compressed bodies): no more than `limit` bytes are held.
+pub async fn buffer_body(
+    request: &mut Request,
+    limit: u64,
+    too_large: impl FnOnce() -> ApiError,
+) -> Result<(), ApiError> {
+    if request
+        .headers()
+        .typed_get::<ContentLength>()
+        .is_some_and(|ContentLength(length)| length > limit)
+    {
+        return Err(too_large());
+    }
+    match request
+        .take_body()
+        .into_bytes_limit(usize::try_from(limit).unwrap_or(usize::MAX))
+        .await
+    {
+        Ok(body) => {
+            request.set_body(body);
+            Ok(())
         }
-        let body = req
-            .take_body()
-            .into_bytes_limit(limit)
-            .await
-            .map_err(|error| match error {
-                ReadBodyError::PayloadTooLarge => too_large(limit),
-                other => ApiError::bad_request("bad-request", other.to_string()),
-            })?;
-        req.set_body(body);
-        Ok(req)
-    })
-}
-
-fn too_large(limit: usize) -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload-too-large",
-        format!("the JSON body exceeds {limit} bytes"),
-    )
+        Err(ReadBodyError::PayloadTooLarge) => Err(too_large()),
+        Err(error) => {
+            tracing::debug!(%error, "request body unreadable");
+            Err(ApiError::bad_request(
+                "bad-request",
+                "the request body could not be read",
+            ))
+        }
+    }
 }

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use futures_util::future::BoxFuture;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::config::{AwsSettings, TriggerRoute};
@@ -187,17 +188,16 @@ impl Call {
     /// `correlation_field` when the trigger has one. Refused when `data` already uses that
     /// field (Hoist would overwrite the client's value) or when it exceeds the limit.
     pub fn payload(&self, correlation_field: Option<&str>) -> Result<String, TriggerError> {
-        let text = match correlation_field {
-            Some(field) => {
-                if self.data.contains_key(field) {
-                    return Err(TriggerError::ReservedField(field.to_owned()));
-                }
-                let mut data = self.data.clone();
-                data.insert(field.to_owned(), Value::from(self.correlation_id.as_str()));
-                Value::Object(data).to_string()
-            }
-            None => Value::Object(self.data.clone()).to_string(),
-        };
+        if let Some(field) = correlation_field
+            && self.data.contains_key(field)
+        {
+            return Err(TriggerError::ReservedField(field.to_owned()));
+        }
+        let text = serde_json::to_string(&WithCorrelation {
+            data: &self.data,
+            field: correlation_field.map(|field| (field, self.correlation_id.as_str())),
+        })
+        .expect("a JSON map serializes");
         if text.len() > self.limit {
             return Err(TriggerError::TooLarge {
                 size: text.len(),
@@ -205,6 +205,26 @@ impl Call {
             });
         }
         Ok(text)
+    }
+}
+
+/// `data` serialized as it is, plus one more entry when a correlation field is set; written
+/// straight from the client's map, which may be megabytes, rather than from a copy.
+struct WithCorrelation<'a> {
+    data: &'a Map<String, Value>,
+    field: Option<(&'a str, &'a str)>,
+}
+
+impl Serialize for WithCorrelation<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.data.len() + 1))?;
+        for (key, value) in self.data {
+            map.serialize_entry(key, value)?;
+        }
+        if let Some((field, id)) = self.field {
+            map.serialize_entry(field, id)?;
+        }
+        map.end()
     }
 }
 
@@ -241,7 +261,7 @@ mod tests {
         assert_eq!(c.payload(None).unwrap(), r#"{"eventId":"123"}"#);
         assert_eq!(
             c.payload(Some("correlationId")).unwrap(),
-            r#"{"correlationId":"corr-1","eventId":"123"}"#
+            r#"{"eventId":"123","correlationId":"corr-1"}"#
         );
     }
 

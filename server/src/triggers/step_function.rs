@@ -8,7 +8,7 @@ use aws_sdk_sfn::error::SdkError;
 use aws_sdk_sfn::operation::start_execution::StartExecutionError;
 use aws_smithy_types::date_time::Format;
 use futures_util::future::BoxFuture;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::{Built, Call, Kind, Outcome, Setup, Trigger, TriggerError};
 use crate::aws::{self, Arn};
@@ -153,14 +153,16 @@ impl StepFunctionTrigger {
             .send()
             .await
             .map_err(aws::call_failure)?;
-        let mut earlier = execution
+        let same_payload = execution
             .input()
-            .and_then(|input| serde_json::from_str::<Value>(input).ok());
-        if let (Some(Value::Object(earlier)), Some(field)) = (&mut earlier, &self.correlation_field)
-        {
-            earlier.remove(field);
-        }
-        if earlier != Some(Value::Object(call.data.clone())) {
+            .and_then(|input| serde_json::from_str::<Map<String, Value>>(input).ok())
+            .is_some_and(|mut earlier| {
+                if let Some(field) = &self.correlation_field {
+                    earlier.remove(field);
+                }
+                earlier == call.data
+            });
+        if !same_payload {
             return Err(TriggerError::IdempotencyConflict);
         }
         Ok(Outcome::Started {

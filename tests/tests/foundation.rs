@@ -289,14 +289,7 @@ async fn metrics_count_requests_by_operation() {
         http.get(server.url("/heartbeat")).send().await.unwrap();
     }
     http.get(server.url("/missing")).send().await.unwrap();
-    let text = http
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = server.metrics().await;
     assert!(
         text.contains(r#"hoist_http_requests_total{operation="heartbeat",status="200"} 3"#),
         "{text}"

@@ -273,15 +273,7 @@ async fn every_refusal_stores_nothing() {
         "a refusal stores nothing"
     );
     // The refusals are counted by reason.
-    let metrics = server
-        .http()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics().await;
     assert!(
         metrics.contains(r#"hoist_upload_failures_total{reason="content-type-mismatch"} 4"#),
         "{metrics}"

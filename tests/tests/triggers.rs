@@ -785,15 +785,7 @@ async fn trigger_calls_are_counted_by_name_kind_and_outcome() {
     call(&server, "nope", Some(&token), &[], json!({}))
         .await
         .assert_error(404, "unknown-trigger");
-    let text = server
-        .http()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = server.metrics().await;
     for line in [
         r#"hoist_trigger_calls_total{kind="http",name="hook",outcome="ok"} 2"#,
         r#"hoist_trigger_calls_total{kind="http",name="down",outcome="failed"} 1"#,

@@ -7,6 +7,7 @@ use crate::config::Settings;
 use crate::http::ApiError;
 use crate::metrics::Metrics;
 use crate::storage::Buckets;
+use crate::triggers::Triggers;
 
 #[derive(Debug)]
 pub struct AppState {
@@ -14,6 +15,7 @@ pub struct AppState {
     pub buckets: Buckets,
     pub auth: Authenticator,
     pub metrics: Arc<Metrics>,
+    pub triggers: Triggers,
 }
 
 impl AppState {

@@ -1,9 +1,10 @@
 //! Test support for Hoist's end-to-end suite: servers started in-process or as the real
-//! binary, the moto server the suite runner started, and independent S3 clients that read
-//! ground truth without going through Hoist.
+//! binary, the moto servers the suite runner started, local peers for triggers, and
+//! independent AWS clients that read ground truth without going through Hoist.
 
 pub mod binary;
 pub mod moto;
+pub mod peers;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -121,6 +122,18 @@ impl TestServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
+    }
+
+    /// The Prometheus text of `GET /metrics`.
+    pub async fn metrics(&self) -> String {
+        self.http()
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("/metrics answers")
+            .text()
+            .await
+            .expect("/metrics is text")
     }
 
     /// Stops the server and waits for it to finish.

@@ -7,11 +7,12 @@ use aws_config::SdkConfig;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::Region;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 
 use super::StorageError;
+use crate::aws::{self, CallFailure};
 
 /// How one alias reaches its bucket.
 #[derive(Debug, Clone)]
@@ -162,15 +163,11 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    match &error {
-        SdkError::ServiceError(service) => {
-            let inner = service.err();
-            StorageError::Backend {
-                code: inner.code().unwrap_or("Unknown").to_owned(),
-                message: inner.message().unwrap_or_default().to_owned(),
-            }
+    match aws::call_failure(error) {
+        CallFailure::Service { code, message } => StorageError::Backend { code, message },
+        CallFailure::Timeout(cause) | CallFailure::Unreachable(cause) => {
+            StorageError::Unavailable(cause)
         }
-        _ => StorageError::Unavailable(DisplayErrorContext(&error).to_string()),
     }
 }
 

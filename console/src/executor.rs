@@ -3,12 +3,12 @@
 
 use std::collections::HashMap;
 
-use hoist_client::types::ErrorEnvelope;
+use hoist_client::types::{ErrorEnvelope, TriggerRequest};
 use hoist_client::{Client, Connect};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
-use crate::model::{ApiFailure, BucketEntry};
+use crate::model::{ApiFailure, BucketEntry, TriggerEntry, TriggerOutcome};
 use crate::msg::{Command, Msg, UploadId};
 
 /// Runs commands; owns the API client and the handles of running uploads.
@@ -60,6 +60,49 @@ impl Executor {
                         })
                         .map_err(failure);
                     let _ = tx.send(Msg::BucketsLoaded(result));
+                });
+            }
+            Command::LoadTriggers => {
+                tokio::spawn(async move {
+                    let result = client
+                        .list_triggers()
+                        .await
+                        .map(|r| {
+                            r.into_inner()
+                                .data
+                                .into_iter()
+                                .map(|t| TriggerEntry {
+                                    name: t.name,
+                                    kind: t.kind,
+                                    auth: t.auth.to_string(),
+                                    mode: t.mode,
+                                })
+                                .collect()
+                        })
+                        .map_err(failure);
+                    let _ = tx.send(Msg::TriggersLoaded(result));
+                });
+            }
+            Command::Trigger { name, payload } => {
+                tokio::spawn(async move {
+                    let result = match payload {
+                        serde_json::Value::Object(data) => client
+                            .trigger(&name, None, &TriggerRequest { data })
+                            .await
+                            .map(|r| {
+                                let outcome = r.into_inner().data;
+                                TriggerOutcome {
+                                    success: outcome.success,
+                                    status_code: outcome.status_code.map(i64::from),
+                                    execution_arn: outcome.execution_arn,
+                                    payload: outcome.payload,
+                                    function_error: outcome.function_error,
+                                }
+                            })
+                            .map_err(failure),
+                        _ => Err(ApiFailure::transport("the payload must be a JSON object")),
+                    };
+                    let _ = tx.send(Msg::Triggered { name, result });
                 });
             }
             Command::CancelUpload { id } => {

@@ -7,6 +7,7 @@ use crate::config::Settings;
 use crate::http::ApiError;
 use crate::metrics::Metrics;
 use crate::storage::Buckets;
+use crate::storage::upload::Uploads;
 
 #[derive(Debug)]
 pub struct AppState {
@@ -14,6 +15,8 @@ pub struct AppState {
     pub buckets: Buckets,
     pub auth: Authenticator,
     pub metrics: Arc<Metrics>,
+    /// The streaming upload machinery and its shared memory budget.
+    pub uploads: Uploads,
 }
 
 impl AppState {

@@ -3,7 +3,9 @@
 //! ground truth without going through Hoist.
 
 pub mod binary;
+pub mod form;
 pub mod moto;
+pub mod proxy;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,6 +17,33 @@ use hoist_server::state::AppState;
 use hoist_server::{Application, ConfigSource};
 use secrecy::ExposeSecret;
 use tokio::sync::oneshot;
+
+/// `len` bytes that differ with `seed` and do not repeat at part boundaries (xorshift).
+pub fn test_bytes(len: usize, seed: u64) -> bytes::Bytes {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        out.extend_from_slice(&state.to_le_bytes());
+    }
+    out.truncate(len);
+    out.into()
+}
+
+/// CRC32C as S3 spells it (base64 of the big-endian value), computed here, not by Hoist.
+pub fn crc32c_base64(data: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(crc32c::crc32c(data).to_be_bytes())
+}
+
+/// SHA-256 as S3 spells it (base64).
+pub fn sha256_base64(data: &[u8]) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(data))
+}
 
 /// The repository root (where `configs/` and `routes.toml` live).
 pub fn repo_root() -> PathBuf {
@@ -121,6 +150,12 @@ impl TestServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
+    }
+
+    /// Waits until no upload request is running and every multipart abort has finished, so
+    /// a test can check that nothing was left behind without guessing how long cleanup takes.
+    pub async fn uploads_idle(&self) {
+        self.state.uploads.idle().await;
     }
 
     /// Stops the server and waits for it to finish.

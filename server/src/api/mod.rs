@@ -1,11 +1,13 @@
 //! The HTTP API as poem-openapi operations; its types become `openapi/openapi.yaml`.
 //! Handlers are thin: they check auth, call a service, wrap the result.
 
+pub mod files;
 mod meta;
 pub mod objects;
 
 use poem_openapi::{OpenApiService, Tags};
 
+pub use files::FilesApi;
 pub use meta::MetaApi;
 
 /// Groups of operations in the spec.
@@ -13,15 +15,17 @@ pub use meta::MetaApi;
 pub enum Tag {
     /// Health, metadata and development helpers.
     Meta,
+    /// Uploading, listing and deleting files in bucket aliases.
+    Files,
 }
 
 /// Every API of the gateway.
-pub type Api = MetaApi;
+pub type Api = (MetaApi, FilesApi);
 
 /// The API as a poem endpoint plus its spec. Needs no runtime state, so the spec can be
 /// printed without configuration or AWS.
 pub fn service() -> OpenApiService<Api, ()> {
-    OpenApiService::new(MetaApi, "Hoist", env!("CARGO_PKG_VERSION")).description(
+    OpenApiService::new((MetaApi, FilesApi), "Hoist", env!("CARGO_PKG_VERSION")).description(
         "Upload and trigger gateway: stores files and images in S3 buckets named by alias, \
          lists and deletes them, and triggers Lambda functions and Step Functions. \
          Successful responses are `{data: ...}`; errors are \

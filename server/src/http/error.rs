@@ -139,6 +139,10 @@ const ERROR_STATUSES: &[(u16, &str)] = &[
         404,
         "The route, bucket alias, trigger or object does not exist.",
     ),
+    (
+        408,
+        "The request body stopped arriving for longer than allowed.",
+    ),
     (413, "The body or file is larger than allowed."),
     (415, "The content type is not accepted."),
     (

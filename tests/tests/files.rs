@@ -44,7 +44,11 @@ async fn object(server: &TestServer, key: &str) -> Option<(Bytes, String, Option
         .send()
         .await
         .expect("head object");
-    Some((body, content_type, head.checksum_crc32_c().map(str::to_owned)))
+    Some((
+        body,
+        content_type,
+        head.checksum_crc32_c().map(str::to_owned),
+    ))
 }
 
 async fn keys_in(server: &TestServer, alias: &str, prefix: &str) -> Vec<String> {
@@ -69,7 +73,11 @@ async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
     (status, body)
 }
 
-fn post_form(server: &TestServer, query: &str, body: impl Into<reqwest::Body>) -> reqwest::RequestBuilder {
+fn post_form(
+    server: &TestServer,
+    query: &str,
+    body: impl Into<reqwest::Body>,
+) -> reqwest::RequestBuilder {
     server
         .http()
         .post(server.url(&format!("/files{query}")))
@@ -92,7 +100,14 @@ async fn raw_uploads_of_every_size_arrive_byte_identical() {
         // With a declared length (the generated client) and streamed without one.
         let key = format!("raw/sized-{size}.bin");
         let stored = client
-            .put_file_object(None, Some("application/x-test"), &key, None, None, data.clone())
+            .put_file_object(
+                None,
+                Some("application/x-test"),
+                &key,
+                None,
+                None,
+                data.clone(),
+            )
             .await
             .unwrap_or_else(|e| panic!("{size} bytes: {e}"))
             .into_inner()
@@ -103,7 +118,11 @@ async fn raw_uploads_of_every_size_arrive_byte_identical() {
         assert_eq!(stored.size, size as u64);
         assert_eq!(stored.content_type, "application/x-test");
         assert_eq!(stored.checksum, crc32c_base64(&data), "{size} bytes");
-        assert!(stored.url.ends_with(&format!("/{}/{key}", real_bucket(&server, "uploads"))));
+        assert!(
+            stored
+                .url
+                .ends_with(&format!("/{}/{key}", real_bucket(&server, "uploads")))
+        );
 
         let (body, content_type, s3_crc) = object(&server, &key).await.expect("stored");
         assert!(body == data, "{size} bytes arrive byte-identical");
@@ -130,7 +149,10 @@ async fn raw_uploads_of_every_size_arrive_byte_identical() {
         assert_eq!(status, 200, "{size} bytes streamed: {body}");
         assert_eq!(body["data"]["checksum"], crc32c_base64(&data));
         let (stored, content_type, _) = object(&server, &key).await.expect("stored");
-        assert!(stored == data, "{size} bytes streamed arrive byte-identical");
+        assert!(
+            stored == data,
+            "{size} bytes streamed arrive byte-identical"
+        );
         assert_eq!(content_type, "text/csv");
     }
     assert_eq!(
@@ -157,14 +179,32 @@ async fn form_uploads_of_every_size_arrive_byte_identical_in_both_field_orders()
             Field::text("bucketName", "uploads"),
             file.clone(),
         ];
-        let (status, body) = send(post_form(&server, "", form::streamed(&fields_first, 64 * 1024))).await;
+        let (status, body) = send(post_form(
+            &server,
+            "",
+            form::streamed(&fields_first, 64 * 1024),
+        ))
+        .await;
         assert_eq!(status, 200, "{size} bytes, fields first: {body}");
         let stored = &body["data"];
-        let mut fields: Vec<&str> = stored.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut fields: Vec<&str> = stored
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         fields.sort_unstable();
         assert_eq!(
             fields,
-            ["bucket", "checksum", "contentType", "key", "name", "size", "url"],
+            [
+                "bucket",
+                "checksum",
+                "contentType",
+                "key",
+                "name",
+                "size",
+                "url"
+            ],
             "the old service's response shape, plus size, contentType and checksum"
         );
         assert_eq!(stored["key"], format!("orders/first/{name}"));
@@ -213,7 +253,11 @@ async fn the_query_string_lets_a_file_first_form_stream() {
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["key"], "by-query/q.bin");
-    assert_eq!(server.state.metrics.uploads_spooled.get(), 0, "streamed, not spooled");
+    assert_eq!(
+        server.state.metrics.uploads_spooled.get(),
+        0,
+        "streamed, not spooled"
+    );
     let (got, _, _) = object(&server, "by-query/q.bin").await.expect("stored");
     assert!(got == data);
 
@@ -226,14 +270,20 @@ async fn the_query_string_lets_a_file_first_form_stream() {
     assert_error(status, &body, 400, "invalid-form");
     assert!(keys_in(&server, "uploads", "elsewhere").await.is_empty());
 
-    let (status, body) = send(post_form(&server, "", form::whole(&[Field::text("prefix", "p")]))).await;
+    let (status, body) = send(post_form(
+        &server,
+        "",
+        form::whole(&[Field::text("prefix", "p")]),
+    ))
+    .await;
     assert_error(status, &body, 400, "missing-file");
 }
 
 #[tokio::test]
 async fn content_types_are_taken_from_the_request_or_sniffed() {
     let server = small_parts().await;
-    let png = Bytes::from_static(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0");
+    let png =
+        Bytes::from_static(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0");
     let put = |key: &str, content_type: Option<&str>, body: Bytes| {
         let mut request = server
             .http()
@@ -248,7 +298,12 @@ async fn content_types_are_taken_from_the_request_or_sniffed() {
     let (status, body) = put("t/none.png", None, png.clone()).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["contentType"], "image/png");
-    let (status, body) = put("t/generic.png", Some("application/octet-stream"), png.clone()).await;
+    let (status, body) = put(
+        "t/generic.png",
+        Some("application/octet-stream"),
+        png.clone(),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["contentType"], "image/png");
     let (status, body) = put("t/plain", None, Bytes::from_static(b"just words")).await;
@@ -283,17 +338,35 @@ async fn client_checksums_are_checked_before_anything_is_stored() {
 
         let key = format!("sum/right-{size}");
         let stored = client
-            .put_file_object(None, None, &key, Some(&right_crc), Some(&right_sha), data.clone())
+            .put_file_object(
+                None,
+                None,
+                &key,
+                Some(&right_crc),
+                Some(&right_sha),
+                data.clone(),
+            )
             .await
             .expect("matching checksums are accepted")
             .into_inner()
             .data;
         assert_eq!(stored.checksum, right_crc);
 
-        for (crc, sha) in [(Some(&wrong_crc), None), (None, Some(&wrong_sha)), (Some(&right_crc), Some(&wrong_sha))] {
+        for (crc, sha) in [
+            (Some(&wrong_crc), None),
+            (None, Some(&wrong_sha)),
+            (Some(&right_crc), Some(&wrong_sha)),
+        ] {
             let key = format!("sum/wrong-{size}");
             match client
-                .put_file_object(None, None, &key, crc.map(String::as_str), sha.map(String::as_str), data.clone())
+                .put_file_object(
+                    None,
+                    None,
+                    &key,
+                    crc.map(String::as_str),
+                    sha.map(String::as_str),
+                    data.clone(),
+                )
                 .await
             {
                 Err(hoist_client::Error::ErrorResponse(response)) => {
@@ -352,7 +425,11 @@ async fn concurrent_uploads_wait_for_buffer_memory_instead_of_failing() {
         let (got, _, _) = object(&server, &key).await.expect("stored");
         assert!(got == data, "{key} byte-identical");
     }
-    assert_eq!(server.state.metrics.upload_buffer_bytes.get(), 0, "every buffer released");
+    assert_eq!(
+        server.state.metrics.upload_buffer_bytes.get(),
+        0,
+        "every buffer released"
+    );
 }
 
 /// Writes `keys` into the uploads bucket directly, oldest first, far enough apart that S3's
@@ -410,7 +487,11 @@ fn item_keys(items: &Value) -> Vec<String> {
 async fn list_is_newest_first_and_says_when_it_was_truncated() {
     let server = TestServer::start().await;
     // Written in alphabetical order, so newest first is the reverse of S3's order.
-    put_directly(&server, &["docs/a", "docs/b", "docs/c", "docs/d", "docs/e", "other/x"]).await;
+    put_directly(
+        &server,
+        &["docs/a", "docs/b", "docs/c", "docs/d", "docs/e", "other/x"],
+    )
+    .await;
     let truth = newest_first(&server, "docs/").await;
     let mut dates: Vec<SystemTime> = truth.iter().map(|(_, date)| *date).collect();
     dates.dedup();
@@ -432,10 +513,19 @@ async fn list_is_newest_first_and_says_when_it_was_truncated() {
     let first = &body["data"][0];
     assert_eq!(first["size"], "docs/e".len());
     let date = first["date"].as_str().unwrap();
-    assert!(date.ends_with('Z') && date.len() == "2024-01-01T00:00:00.000Z".len(), "{date}");
+    assert!(
+        date.ends_with('Z') && date.len() == "2024-01-01T00:00:00.000Z".len(),
+        "{date}"
+    );
 
     // Through the generated client, the default bucket and the whole bucket.
-    let all = server.client().list_files(None, None).await.unwrap().into_inner().data;
+    let all = server
+        .client()
+        .list_files(None, None)
+        .await
+        .unwrap()
+        .into_inner()
+        .data;
     assert_eq!(all.len(), 6);
 
     let capped = TestServer::start_with(|settings| settings.list.max_keys = 3).await;
@@ -467,8 +557,16 @@ async fn page(server: &TestServer, query: &str) -> (u16, Value) {
 async fn pages_by_offset_and_by_cursor_stay_stable_while_objects_are_added() {
     let server = TestServer::start().await;
     let keys: Vec<String> = (0..7).map(|i| format!("pages/{i}")).collect();
-    put_directly(&server, &keys.iter().map(String::as_str).collect::<Vec<_>>()).await;
-    let original: Vec<String> = newest_first(&server, "pages/").await.into_iter().map(|(k, _)| k).collect();
+    put_directly(
+        &server,
+        &keys.iter().map(String::as_str).collect::<Vec<_>>(),
+    )
+    .await;
+    let original: Vec<String> = newest_first(&server, "pages/")
+        .await
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
 
     // Offsets walk the listing.
     let mut walked = Vec::new();
@@ -484,16 +582,29 @@ async fn pages_by_offset_and_by_cursor_stay_stable_while_objects_are_added() {
     // A cursor walk, with newer objects arriving between the pages.
     let (_, first) = page(&server, "&limit=3").await;
     assert_eq!(item_keys(&first["data"]["items"]), original[..3]);
-    let cursor = first["data"]["cursor"].as_str().expect("a cursor").to_owned();
+    let cursor = first["data"]["cursor"]
+        .as_str()
+        .expect("a cursor")
+        .to_owned();
     put_directly(&server, &["pages/new-1", "pages/new-2"]).await;
     let (status, second) = page(&server, &format!("&limit=3&cursor={cursor}")).await;
     assert_eq!(status, 200, "{second}");
-    assert_eq!(item_keys(&second["data"]["items"]), original[3..6], "no repeat, no gap");
+    assert_eq!(
+        item_keys(&second["data"]["items"]),
+        original[3..6],
+        "no repeat, no gap"
+    );
     assert_eq!(second["data"]["total"], 9);
-    let cursor = second["data"]["cursor"].as_str().expect("a cursor").to_owned();
+    let cursor = second["data"]["cursor"]
+        .as_str()
+        .expect("a cursor")
+        .to_owned();
     let (_, third) = page(&server, &format!("&limit=3&cursor={cursor}")).await;
     assert_eq!(item_keys(&third["data"]["items"]), original[6..]);
-    assert!(third["data"]["cursor"].is_null(), "the last page has no cursor");
+    assert!(
+        third["data"]["cursor"].is_null(),
+        "the last page has no cursor"
+    );
     // The same offset now shows objects the first page already showed: why cursors exist.
     let (_, shifted) = page(&server, "&limit=3&offset=3").await;
     assert_eq!(item_keys(&shifted["data"]["items"])[..2], original[1..3]);
@@ -509,7 +620,13 @@ async fn pages_by_offset_and_by_cursor_stay_stable_while_objects_are_added() {
     assert_eq!(client_page.items.len(), 2);
     assert_eq!(client_page.items[0].key, "pages/new-2");
 
-    for bad in ["&limit=0", "&limit=1001", "&limit=many", "&offset=-1", &format!("&offset=1&cursor={cursor}")] {
+    for bad in [
+        "&limit=0",
+        "&limit=1001",
+        "&limit=many",
+        "&offset=-1",
+        &format!("&offset=1&cursor={cursor}"),
+    ] {
         let (status, body) = page(&server, bad).await;
         assert_error(status, &body, 400, "bad-request");
     }
@@ -518,7 +635,9 @@ async fn pages_by_offset_and_by_cursor_stay_stable_while_objects_are_added() {
     let (status, body) = send(
         server
             .http()
-            .get(server.url(&format!("/files/list/data?prefix=elsewhere&cursor={cursor}")))
+            .get(server.url(&format!(
+                "/files/list/data?prefix=elsewhere&cursor={cursor}"
+            )))
             .bearer_auth(server.token(true)),
     )
     .await;
@@ -652,7 +771,10 @@ async fn hostile_names_unknown_aliases_and_weak_tokens_are_refused() {
     ))
     .await;
     assert_error(status, &body, 400, "invalid-key");
-    for path in ["/files/list?prefix=%2e%2e", "/files/list/data?prefix=a/../b"] {
+    for path in [
+        "/files/list?prefix=%2e%2e",
+        "/files/list/data?prefix=a/../b",
+    ] {
         let (status, body) = send(http.get(server.url(path)).bearer_auth(&supreme)).await;
         assert_error(status, &body, 400, "invalid-key");
     }
@@ -673,9 +795,12 @@ async fn hostile_names_unknown_aliases_and_weak_tokens_are_refused() {
                 &format!("?bucketName={name}&prefix=p"),
                 form::whole(&[Field::file("f.txt", None, Bytes::from_static(b"x"))]),
             ),
-            http.get(server.url(&format!("/files/list?bucketName={name}"))).bearer_auth(&supreme),
-            http.get(server.url(&format!("/files/list/data?bucketName={name}"))).bearer_auth(&supreme),
-            http.delete(server.url(&format!("/files?fileKeys=k&bucketName={name}"))).bearer_auth(&supreme),
+            http.get(server.url(&format!("/files/list?bucketName={name}")))
+                .bearer_auth(&supreme),
+            http.get(server.url(&format!("/files/list/data?bucketName={name}")))
+                .bearer_auth(&supreme),
+            http.delete(server.url(&format!("/files?fileKeys=k&bucketName={name}")))
+                .bearer_auth(&supreme),
         ];
         for request in requests {
             let (status, body) = send(request).await;

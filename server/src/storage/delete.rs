@@ -33,7 +33,10 @@ pub struct KeyFailure {
 /// A chunk whose call fails as a whole reports each of its keys as failed, so a partial
 /// outage never hides which keys are gone; only when every chunk fails is the request an
 /// error.
-pub async fn delete_keys(bucket: &S3Bucket, keys: &[String]) -> Result<DeleteOutcome, StorageError> {
+pub async fn delete_keys(
+    bucket: &S3Bucket,
+    keys: &[String],
+) -> Result<DeleteOutcome, StorageError> {
     // The calls are made by a named function, not a closure's async block: the latter trips
     // the compiler's Send inference for the handler future (rust-lang/rust#102211).
     let calls: Vec<_> = keys
@@ -81,13 +84,11 @@ fn merge(
                         "the object store failed or is unreachable".to_owned(),
                     ),
                 };
-                outcome
-                    .errors
-                    .extend(chunk.iter().map(|key| KeyFailure {
-                        key: key.clone(),
-                        code: code.clone(),
-                        message: message.clone(),
-                    }));
+                outcome.errors.extend(chunk.iter().map(|key| KeyFailure {
+                    key: key.clone(),
+                    code: code.clone(),
+                    message: message.clone(),
+                }));
                 first_error.get_or_insert(error);
             }
         }

@@ -138,7 +138,8 @@ impl Cursor {
         let bytes = URL_SAFE_NO_PAD
             .decode(text.trim())
             .map_err(|_| invalid("not a cursor this server issued"))?;
-        let text = String::from_utf8(bytes).map_err(|_| invalid("not a cursor this server issued"))?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| invalid("not a cursor this server issued"))?;
         let mut fields = text.splitn(5, '\n');
         let (Some(CURSOR_VERSION), Some(cursor_alias), Some(cursor_prefix), Some(nanos), Some(key)) = (
             fields.next(),
@@ -208,10 +209,7 @@ mod tests {
     #[test]
     fn a_cursor_page_is_not_shifted_by_newer_objects() {
         let before = Listing::sorted((0..6).map(|i| at(i, &format!("k{i}"))).collect(), false);
-        let cursor = before
-            .page(&PageStart::Offset(0), 2, "u", "")
-            .next
-            .unwrap();
+        let cursor = before.page(&PageStart::Offset(0), 2, "u", "").next.unwrap();
         let mut objects = before.objects.clone();
         objects.push(at(100, "new-1"));
         objects.push(at(101, "new-2"));
@@ -227,7 +225,10 @@ mod tests {
     #[test]
     fn cursor_ties_on_the_date_continue_by_key() {
         let listing = Listing::sorted(vec![at(5, "a"), at(5, "b"), at(5, "c")], false);
-        let cursor = listing.page(&PageStart::Offset(0), 1, "u", "").next.unwrap();
+        let cursor = listing
+            .page(&PageStart::Offset(0), 1, "u", "")
+            .next
+            .unwrap();
         let page = listing.page(&PageStart::After(cursor), 5, "u", "");
         assert_eq!(keys(page.items), ["b", "c"]);
     }
@@ -241,8 +242,14 @@ mod tests {
             key: "reports/odd\nname.pdf".into(),
         };
         let text = cursor.encode();
-        assert!(text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
-        assert_eq!(Cursor::decode(&text, "uploads", "reports/").unwrap(), cursor);
+        assert!(
+            text.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+        assert_eq!(
+            Cursor::decode(&text, "uploads", "reports/").unwrap(),
+            cursor
+        );
         assert!(matches!(
             Cursor::decode(&text, "images", "reports/"),
             Err(StorageError::InvalidCursor(_))
@@ -252,7 +259,10 @@ mod tests {
             Err(StorageError::InvalidCursor(_))
         ));
         for bad in ["", "!!!", "bm9wZQ", &text[..text.len() - 3]] {
-            assert!(Cursor::decode(bad, "uploads", "reports/").is_err(), "{bad:?}");
+            assert!(
+                Cursor::decode(bad, "uploads", "reports/").is_err(),
+                "{bad:?}"
+            );
         }
     }
 }

@@ -456,6 +456,39 @@ mod tests {
     }
 
     #[test]
+    fn every_key_of_a_delete_answer_is_accounted_for() {
+        use aws_sdk_s3::types::{DeletedObject, Error as S3KeyError};
+        let output = DeleteObjectsOutput::builder()
+            .deleted(DeletedObject::builder().key("gone").build())
+            .errors(
+                S3KeyError::builder()
+                    .key("locked")
+                    .code("AccessDenied")
+                    .message("Access Denied")
+                    .build(),
+            )
+            .build();
+        let requested = ["gone", "locked", "unanswered"].map(String::from);
+        let outcome = delete_outcome(&requested, &output);
+        assert_eq!(outcome.deleted, ["gone"]);
+        assert_eq!(
+            outcome.errors,
+            [
+                KeyFailure {
+                    key: "locked".into(),
+                    code: "AccessDenied".into(),
+                    message: "Access Denied".into(),
+                },
+                KeyFailure {
+                    key: "unanswered".into(),
+                    code: "NotConfirmed".into(),
+                    message: "S3 reported this key neither deleted nor failed".into(),
+                },
+            ]
+        );
+    }
+
+    #[test]
     fn object_urls_follow_the_addressing_style() {
         let key = "reports/Q1 2024/ü.pdf";
         assert_eq!(

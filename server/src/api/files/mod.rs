@@ -72,7 +72,10 @@ impl FilesApi {
     /// `x-amz-checksum-sha256` (base64, as S3 spells them) the bytes are checked before
     /// anything is stored: a mismatch is 400 `checksum-mismatch`.
     #[oai(path = "/files/object", method = "put", operation_id = "putFileObject")]
-    #[allow(clippy::too_many_arguments, reason = "each argument is one documented parameter")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "each argument is one documented parameter"
+    )]
     async fn put_file_object(
         &self,
         state: Data<&Arc<AppState>>,
@@ -99,7 +102,9 @@ impl FilesApi {
             let upload = RawUpload {
                 bucket_name: bucket_name.0,
                 key: key.0,
-                content_type: content_type.0.or_else(|| request.content_type().map(str::to_owned)),
+                content_type: content_type
+                    .0
+                    .or_else(|| request.content_type().map(str::to_owned)),
                 expected: Expected::from_headers(
                     checksum_crc32c.0.as_deref(),
                     checksum_sha256.0.as_deref(),
@@ -134,7 +139,10 @@ impl FilesApi {
         let listing =
             Listing::newest_first(&bucket.store, &prefix, state.settings.list.max_keys).await?;
         let items = listing.objects.iter().map(ListedFile::from).collect();
-        Ok(ListResponse::Ok(Json(http::Data { data: items }), listing.truncated))
+        Ok(ListResponse::Ok(
+            Json(http::Data { data: items }),
+            listing.truncated,
+        ))
     }
 
     /// List files, one page at a time.
@@ -143,8 +151,15 @@ impl FilesApi {
     /// the `cursor` a previous page returned. A cursor continues exactly after the last
     /// object that page showed, even when newer objects were added since (an offset would
     /// shift and repeat objects).
-    #[oai(path = "/files/list/data", method = "get", operation_id = "listFilesPage")]
-    #[allow(clippy::too_many_arguments, reason = "each argument is one documented parameter")]
+    #[oai(
+        path = "/files/list/data",
+        method = "get",
+        operation_id = "listFilesPage"
+    )]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "each argument is one documented parameter"
+    )]
     async fn list_files_page(
         &self,
         state: Data<&Arc<AppState>>,
@@ -196,7 +211,10 @@ impl FilesApi {
             page: (page.first_index / limit + 1) as u64,
             cursor: page.next.as_ref().map(Cursor::encode),
         };
-        Ok(PageResponse::Ok(Json(http::Data { data }), listing.truncated))
+        Ok(PageResponse::Ok(
+            Json(http::Data { data }),
+            listing.truncated,
+        ))
     }
 
     /// Delete files.

@@ -36,14 +36,20 @@ pub struct RawUpload {
 }
 
 /// `PUT /files/object`: everything is known before the first byte, so it streams at once.
-pub async fn raw(state: &AppState, upload: RawUpload, body: RawBody) -> Result<StoredObject, ApiError> {
+pub async fn raw(
+    state: &AppState,
+    upload: RawUpload,
+    body: RawBody,
+) -> Result<StoredObject, ApiError> {
     let _running = state.uploads.begin();
     let bucket = state.buckets.resolve(upload.bucket_name.as_deref())?;
     keys::validate_key(&upload.key)?;
     state.uploads.check_declared_size(upload.content_length)?;
-    let source: ByteStream = Box::pin(body.0.into_bytes_stream().map(|chunk| {
-        chunk.map_err(|error| UploadError::Body(error.to_string()))
-    }));
+    let source: ByteStream = Box::pin(
+        body.0
+            .into_bytes_stream()
+            .map(|chunk| chunk.map_err(|error| UploadError::Body(error.to_string()))),
+    );
     let spec = UploadSpec {
         key: upload.key,
         content_type: upload.content_type,
@@ -92,7 +98,7 @@ pub async fn form(
     let (alias, prefix) = (walk.bucket.value(), walk.prefix.value());
     let bucket = state.buckets.resolve(alias)?;
     let staged = match received {
-        Received::Streamed(staged) => staged,
+        Received::Streamed(staged) => *staged,
         Received::Spooled {
             spooled,
             name,
@@ -122,7 +128,7 @@ pub async fn form(
 /// The file part, once read.
 enum Received {
     /// Streamed to S3, waiting for commit.
-    Streamed(Staged),
+    Streamed(Box<Staged>),
     /// Held in a temporary file until the destination is known.
     Spooled {
         spooled: Spooled,
@@ -149,7 +155,9 @@ impl FormWalk<'_> {
         {
             fields += 1;
             if fields > MAX_FIELDS {
-                return Err(UploadError::Form(format!("a form has at most {MAX_FIELDS} fields")).into());
+                return Err(
+                    UploadError::Form(format!("a form has at most {MAX_FIELDS} fields")).into(),
+                );
             }
             match field.name().unwrap_or_default() {
                 "bucketName" => {
@@ -186,8 +194,12 @@ impl FormWalk<'_> {
                 expected: Expected::default(),
                 size_hint: self.content_length,
             };
-            let staged = self.state.uploads.receive(&bucket.store, spec, source).await?;
-            self.file = Some(Received::Streamed(staged));
+            let staged = self
+                .state
+                .uploads
+                .receive(&bucket.store, spec, source)
+                .await?;
+            self.file = Some(Received::Streamed(Box::new(staged)));
         } else {
             // Refuse a bad name now rather than after spooling the whole file.
             keys::join("", &name)?;
@@ -221,9 +233,16 @@ impl Setting {
 
     fn set_from_form(&mut self, value: String) -> Result<(), UploadError> {
         if self.from_form.is_some() {
-            return Err(UploadError::Form(format!("`{}` appears twice in the form", self.name)));
+            return Err(UploadError::Form(format!(
+                "`{}` appears twice in the form",
+                self.name
+            )));
         }
-        if self.from_query.as_ref().is_some_and(|query| query != &value) {
+        if self
+            .from_query
+            .as_ref()
+            .is_some_and(|query| query != &value)
+        {
             return Err(UploadError::Form(format!(
                 "`{}` differs between the query string and the form",
                 self.name

@@ -68,7 +68,10 @@ where
 
     /// Gives back the unused tail of a chunk; the next call returns it first.
     pub fn push_back(&mut self, chunk: Bytes) {
-        debug_assert!(self.pushed_back.is_none(), "one chunk is pushed back at a time");
+        debug_assert!(
+            self.pushed_back.is_none(),
+            "one chunk is pushed back at a time"
+        );
         if !chunk.is_empty() {
             self.pushed_back = Some(chunk);
         }

@@ -33,13 +33,20 @@ impl Expected {
     }
 
     pub(super) fn verify(&self, crc32c: Crc32c, sha256: Option<Sha256>) -> Result<(), UploadError> {
-        if self.crc32c.is_some_and(|expected| expected != crc32c.to_bytes()) {
-            return Err(UploadError::ChecksumMismatch { algorithm: "crc32c" });
+        if self
+            .crc32c
+            .is_some_and(|expected| expected != crc32c.to_bytes())
+        {
+            return Err(UploadError::ChecksumMismatch {
+                algorithm: "crc32c",
+            });
         }
         if let Some(expected) = self.sha256 {
             let actual: [u8; 32] = sha256.map(|h| h.finalize().into()).unwrap_or_default();
             if actual != expected {
-                return Err(UploadError::ChecksumMismatch { algorithm: "sha256" });
+                return Err(UploadError::ChecksumMismatch {
+                    algorithm: "sha256",
+                });
             }
         }
         Ok(())
@@ -129,7 +136,9 @@ mod tests {
         let other = Expected::from_headers(Some(&Crc32c::of(b"world")), None).unwrap();
         assert!(matches!(
             other.verify(actual, None),
-            Err(UploadError::ChecksumMismatch { algorithm: "crc32c" })
+            Err(UploadError::ChecksumMismatch {
+                algorithm: "crc32c"
+            })
         ));
 
         let sha = STANDARD.encode(Sha256::digest(b"hello"));

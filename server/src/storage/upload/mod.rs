@@ -151,7 +151,14 @@ impl Uploads {
         let Some(first_chunk) = body.next_chunk().await? else {
             spec.expected.verify(digest.crc, digest.sha256.clone())?;
             let content_type = resolve_content_type(spec.content_type.as_deref(), b"");
-            return Ok(self.staged(bucket, spec.key, content_type, &digest, Kind::Single(None), activity));
+            return Ok(self.staged(
+                bucket,
+                spec.key,
+                content_type,
+                &digest,
+                Kind::Single(None),
+                activity,
+            ));
         };
         let first = self
             .fill(&mut body, &mut digest, first_chunk, spec.size_hint)

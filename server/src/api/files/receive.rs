@@ -57,14 +57,7 @@ pub async fn raw(
         size_hint: upload.content_length,
     };
     let staged = state.uploads.receive(&bucket.store, spec, source).await?;
-    let stored = staged.commit().await?;
-    Ok(StoredObject::new(
-        bucket,
-        stored.key,
-        stored.size,
-        stored.content_type,
-        stored.checksum,
-    ))
+    Ok(StoredObject::uploaded(bucket, staged.commit().await?))
 }
 
 /// `POST /files`. The query string may name the destination; the form may too, once.
@@ -115,14 +108,7 @@ pub async fn form(
             state.uploads.receive(&bucket.store, spec, source).await?
         }
     };
-    let stored = staged.commit().await?;
-    Ok(StoredObject::new(
-        bucket,
-        stored.key,
-        stored.size,
-        stored.content_type,
-        stored.checksum,
-    ))
+    Ok(StoredObject::uploaded(bucket, staged.commit().await?))
 }
 
 /// The file part, once read.

@@ -87,6 +87,7 @@ impl Budget {
 }
 
 impl Reservation {
+    #[cfg(test)]
     pub fn bytes(&self) -> usize {
         self.bytes
     }

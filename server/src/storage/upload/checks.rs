@@ -32,7 +32,12 @@ impl Expected {
         self.sha256.is_some()
     }
 
-    pub(super) fn verify(&self, crc32c: Crc32c, sha256: Option<Sha256>) -> Result<(), UploadError> {
+    /// Checks the digests of everything received against what the client claimed.
+    pub(super) fn verify(
+        &self,
+        crc32c: Crc32c,
+        sha256: Option<&Sha256>,
+    ) -> Result<(), UploadError> {
         if self
             .crc32c
             .is_some_and(|expected| expected != crc32c.to_bytes())
@@ -42,7 +47,9 @@ impl Expected {
             });
         }
         if let Some(expected) = self.sha256 {
-            let actual: [u8; 32] = sha256.map(|h| h.finalize().into()).unwrap_or_default();
+            let actual: [u8; 32] = sha256
+                .map(|hasher| hasher.clone().finalize().into())
+                .unwrap_or_default();
             if actual != expected {
                 return Err(UploadError::ChecksumMismatch {
                     algorithm: "sha256",
@@ -146,10 +153,10 @@ mod tests {
         assert!(expected.wants_sha256());
         let mut hasher = Sha256::new();
         hasher.update(b"hello");
-        assert!(expected.verify(actual, Some(hasher)).is_ok());
+        assert!(expected.verify(actual, Some(&hasher)).is_ok());
         let mut hasher = Sha256::new();
         hasher.update(b"hellO");
-        assert!(expected.verify(actual, Some(hasher)).is_err());
+        assert!(expected.verify(actual, Some(&hasher)).is_err());
 
         for bad in ["", "not base64!", "AAAA", "AAAAAAAAAAA="] {
             assert!(

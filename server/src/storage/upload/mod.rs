@@ -14,6 +14,7 @@
 
 mod body;
 mod budget;
+mod buffer;
 mod checks;
 mod error;
 mod multipart;
@@ -25,7 +26,7 @@ pub use error::UploadError;
 
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::Stream;
 use sha2::{Digest as _, Sha256};
 use tokio::sync::watch;
@@ -35,6 +36,7 @@ use crate::metrics::Metrics;
 use crate::storage::checksum::Crc32c;
 use crate::storage::s3::S3Bucket;
 use budget::{Budget, Reservation};
+use buffer::PartBuffer;
 use multipart::{CleanupContext, MultipartUpload, Part};
 
 /// Bytes looked at to sniff a content type.
@@ -149,7 +151,7 @@ impl Uploads {
         let mut digest = Digest::new(spec.expected.wants_sha256());
 
         let Some(first_chunk) = body.next_chunk().await? else {
-            spec.expected.verify(digest.crc, digest.sha256.clone())?;
+            spec.expected.verify(digest.crc, digest.sha256.as_ref())?;
             let content_type = resolve_content_type(spec.content_type.as_deref(), b"");
             return Ok(self.staged(
                 bucket,
@@ -167,7 +169,7 @@ impl Uploads {
             resolve_content_type(spec.content_type.as_deref(), sniff_of(&first.data));
         let Some(next_chunk) = body.next_chunk().await? else {
             // The whole body fits in one part: one PutObject at commit.
-            spec.expected.verify(digest.crc, digest.sha256.clone())?;
+            spec.expected.verify(digest.crc, digest.sha256.as_ref())?;
             let kind = Kind::Single(Some((first.data, first.reservation)));
             return Ok(self.staged(bucket, spec.key, content_type, &digest, kind, activity));
         };
@@ -180,7 +182,7 @@ impl Uploads {
         let sent = async {
             self.send_remaining_parts(&mut upload, &mut body, &mut digest, spec.size_hint)
                 .await?;
-            spec.expected.verify(digest.crc, digest.sha256.clone())
+            spec.expected.verify(digest.crc, digest.sha256.as_ref())
         }
         .await;
         if let Err(error) = sent {
@@ -244,7 +246,7 @@ impl Uploads {
             None => self.part_size,
         };
         let mut reservation = self.budget.reserve(capacity).await;
-        let mut data = BytesMut::with_capacity(capacity);
+        let mut data = PartBuffer::new(capacity)?;
         let mut crc = Crc32c::new();
         let mut next = Some(first);
         while let Some(mut chunk) = next.take() {
@@ -252,10 +254,10 @@ impl Uploads {
             if chunk.len() > room {
                 body.push_back(chunk.split_off(room));
             }
-            if data.len() + chunk.len() > reservation.bytes() {
+            if data.len() + chunk.len() > data.capacity() {
                 // Only a wrong size hint gets here (hyper enforces Content-Length).
                 self.budget.grow(&mut reservation, self.part_size).await;
-                data.reserve(self.part_size - data.len());
+                data.grow(self.part_size)?;
             }
             crc.update(&chunk);
             if let Some(sha256) = &mut digest.sha256 {

@@ -11,13 +11,14 @@ use poem::middleware::Compression;
 use poem::{Endpoint, EndpointExt, IntoResponse, Route, Server, get};
 
 use crate::auth::{AuthConfigError, Authenticator};
-use crate::config::Settings;
+use crate::config::{ConfigProblem, Settings};
 use crate::http::middleware::observe;
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::storage::embedded::EmbeddedS3;
 use crate::storage::upload::Uploads;
 use crate::storage::{Buckets, StorageError};
+use crate::triggers::Triggers;
 use crate::{api, aws};
 
 /// Why the gateway could not start.
@@ -27,11 +28,18 @@ pub enum StartError {
     Auth(#[from] AuthConfigError),
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error("invalid trigger declarations: {}", list(.0))]
+    Triggers(Vec<ConfigProblem>),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
         source: std::io::Error,
     },
+}
+
+fn list(problems: &[ConfigProblem]) -> String {
+    let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    problems.join("; ")
 }
 
 /// A bound, not yet serving, gateway.
@@ -70,6 +78,9 @@ impl Application {
         let sdk = aws::sdk_config(&settings.aws).await;
         let buckets = Buckets::connect(&settings, &sdk, embedded.as_ref()).await?;
         let auth = Authenticator::from_settings(&settings.auth)?;
+        let metrics = Arc::new(Metrics::new());
+        let triggers = Triggers::build(&settings.triggers, &sdk, &settings.aws, metrics.clone())
+            .map_err(StartError::Triggers)?;
         let bind = settings.server.bind;
         let acceptor = TcpListener::bind(bind)
             .into_acceptor()
@@ -80,13 +91,13 @@ impl Application {
             .first()
             .and_then(|a| a.as_socket_addr().copied())
             .unwrap_or(bind);
-        let metrics = Arc::new(Metrics::new());
         let uploads = Uploads::new(&settings.upload, metrics.clone());
         let state = Arc::new(AppState {
             settings: Arc::new(settings),
             buckets,
             auth,
             metrics,
+            triggers,
             uploads,
         });
         Ok(Self {

@@ -1,7 +1,9 @@
 //! Hoist: an upload and trigger gateway in front of S3, Lambda and Step Functions.
 //!
-//! `app` wires everything; `api` holds the HTTP operations; `storage` the S3 side;
-//! `config` the settings; `auth` the tokens; `http` the envelopes and middleware.
+//! `app` wires everything; `api` holds the HTTP operations; `images` the base64 image checks;
+//! `storage` the S3 side; `config` the settings; `auth` the tokens; `http` the envelopes and
+//! middleware; `triggers` the Lambda, Step Functions and webhook plugins behind
+//! `POST /trigger/{name}`.
 
 pub mod api;
 pub mod app;
@@ -9,10 +11,12 @@ pub mod auth;
 pub mod aws;
 pub mod config;
 pub mod http;
+pub mod images;
 pub mod metrics;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod triggers;
 
 pub use app::Application;
 pub use config::{ConfigSource, Settings};

@@ -70,9 +70,10 @@ fn main() -> ExitCode {
         Command::CheckConfig => match source.load() {
             Ok(settings) => {
                 println!(
-                    "configuration OK ({} environment, {} bucket aliases)",
+                    "configuration OK ({} environment, {} bucket aliases, {} triggers)",
                     source.env,
-                    settings.buckets.len()
+                    settings.buckets.len(),
+                    settings.triggers.len()
                 );
                 ExitCode::SUCCESS
             }
@@ -102,7 +103,13 @@ fn serve(source: ConfigSource) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    telemetry::init(&settings.telemetry);
+    let telemetry = match telemetry::init(&settings.telemetry) {
+        Ok(telemetry) => telemetry,
+        Err(error) => {
+            eprintln!("refusing to start: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -110,7 +117,7 @@ fn serve(source: ConfigSource) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async {
+    let code = runtime.block_on(async {
         let app = match Application::build(settings).await {
             Ok(app) => app,
             Err(error) => {
@@ -125,5 +132,9 @@ fn serve(source: ConfigSource) -> ExitCode {
                 ExitCode::FAILURE
             }
         }
-    })
+    });
+    drop(runtime);
+    // Outside the runtime: the exporter's HTTP client is blocking.
+    telemetry.shutdown();
+    code
 }

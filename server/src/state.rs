@@ -8,6 +8,7 @@ use crate::http::ApiError;
 use crate::metrics::Metrics;
 use crate::storage::Buckets;
 use crate::storage::upload::Uploads;
+use crate::triggers::Triggers;
 
 #[derive(Debug)]
 pub struct AppState {
@@ -15,6 +16,7 @@ pub struct AppState {
     pub buckets: Buckets,
     pub auth: Authenticator,
     pub metrics: Arc<Metrics>,
+    pub triggers: Triggers,
     /// The streaming upload machinery and its shared memory budget.
     pub uploads: Uploads,
 }

@@ -1,23 +1,113 @@
-//! Logging set-up: pretty lines in development, JSON in production, each line inside its
-//! request's span (and so carrying the correlation id).
+//! Logging and tracing set-up: pretty lines in development, JSON in production, each line
+//! inside its request's span (and so carrying the correlation id); with
+//! `telemetry.otlp_endpoint` set, spans are also exported over OTLP/HTTP, continuing the
+//! caller's W3C `traceparent`.
 
-use tracing_subscriber::EnvFilter;
+use opentelemetry::propagation::Extractor;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 use crate::config::{LogFormat, TelemetrySettings};
 
-/// Installs the global subscriber; a second call (tests) keeps the first.
-pub fn init(settings: &TelemetrySettings) {
+/// Keeps the span exporter alive; [`Telemetry::shutdown`] flushes what is buffered.
+#[derive(Debug, Default)]
+pub struct Telemetry {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Telemetry {
+    /// Exports the spans still buffered. Call outside an async runtime.
+    pub fn shutdown(self) {
+        if let Some(provider) = self.provider
+            && let Err(error) = provider.shutdown()
+        {
+            eprintln!("hoist: flushing traces failed: {error}");
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot set up OTLP export to {endpoint}: {message}")]
+pub struct TelemetryError {
+    endpoint: String,
+    message: String,
+}
+
+type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
+
+/// Installs the global subscriber; a second call (tests) keeps the first. Builds the OTLP
+/// exporter, which uses a blocking HTTP client: call this before starting a runtime.
+pub fn init(settings: &TelemetrySettings) -> Result<Telemetry, TelemetryError> {
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&settings.log_filter))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let _ = match settings.log_format {
-        LogFormat::Json => builder
+    let fmt: BoxedLayer = match settings.log_format {
+        LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()
             .with_current_span(true)
             .with_span_list(false)
             .flatten_event(true)
-            .try_init(),
-        LogFormat::Pretty => builder.try_init(),
+            .boxed(),
+        LogFormat::Pretty => tracing_subscriber::fmt::layer().boxed(),
     };
+    let mut layers = vec![fmt];
+    let mut telemetry = Telemetry::default();
+    if let Some(endpoint) = &settings.otlp_endpoint {
+        let error = |message: String| TelemetryError {
+            endpoint: endpoint.clone(),
+            message,
+        };
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .with_endpoint(format!("{}/v1/traces", endpoint.trim_end_matches('/')))
+            .with_timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| error(e.to_string()))?;
+        let provider = SdkTracerProvider::builder()
+            .with_batch_exporter(exporter)
+            .with_resource(
+                Resource::builder()
+                    .with_service_name(settings.service_name.clone())
+                    .build(),
+            )
+            .build();
+        let tracer = provider.tracer("hoist");
+        layers.push(tracing_opentelemetry::layer().with_tracer(tracer).boxed());
+        telemetry.provider = Some(provider);
+    }
+    let _ = tracing_subscriber::registry()
+        .with(layers)
+        .with(filter)
+        .try_init();
+    Ok(telemetry)
+}
+
+/// Continues the caller's trace (W3C `traceparent`) in `span`, when it sent one.
+pub fn continue_trace(span: &tracing::Span, headers: &poem::http::HeaderMap) {
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    if headers.contains_key("traceparent") {
+        let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
+            propagator.extract(&HeaderExtractor(headers))
+        });
+        let _ = span.set_parent(parent);
+    }
+}
+
+struct HeaderExtractor<'a>(&'a poem::http::HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|k| k.as_str()).collect()
+    }
 }

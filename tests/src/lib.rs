@@ -1,10 +1,11 @@
 //! Test support for Hoist's end-to-end suite: servers started in-process or as the real
-//! binary, the moto server the suite runner started, and independent S3 clients that read
-//! ground truth without going through Hoist.
+//! binary, the moto servers the suite runner started, local peers for triggers, and
+//! independent AWS clients that read ground truth without going through Hoist.
 
 pub mod binary;
 pub mod form;
 pub mod moto;
+pub mod peers;
 pub mod proxy;
 
 use std::path::{Path, PathBuf};
@@ -156,6 +157,18 @@ impl TestServer {
     /// a test can check that nothing was left behind without guessing how long cleanup takes.
     pub async fn uploads_idle(&self) {
         self.state.uploads.idle().await;
+    }
+
+    /// The Prometheus text of `GET /metrics`.
+    pub async fn metrics(&self) -> String {
+        self.http()
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("/metrics answers")
+            .text()
+            .await
+            .expect("/metrics is text")
     }
 
     /// Stops the server and waits for it to finish.

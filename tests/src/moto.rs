@@ -1,23 +1,45 @@
-//! The moto server that `tests/run` starts (S3, STS, IAM, Lambda, Step Functions).
+//! The moto servers that `tests/run` starts (S3, STS, IAM, Lambda, Step Functions), and
+//! clients of their own that set up functions and state machines and read ground truth.
 
 use std::time::Duration;
+
+use aws_config::SdkConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use hoist_server::config::Settings;
 
 /// Credentials moto accepts (it checks no signatures unless told to).
 pub const ACCESS_KEY: &str = "testing";
 pub const SECRET_KEY: &str = "testing";
+/// moto's account.
+pub const ACCOUNT: &str = "123456789012";
+const LAMBDA_ROLE: &str = "hoist-tests-lambda";
 
-/// The moto endpoint from `HOIST_TEST_MOTO_ENDPOINT`. Tests that need it fail loudly when
-/// it is missing rather than skip: run the suite with `tests/run`, which starts moto.
-pub fn endpoint() -> String {
-    std::env::var("HOIST_TEST_MOTO_ENDPOINT").unwrap_or_else(|_| {
+fn required_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
         panic!(
-            "HOIST_TEST_MOTO_ENDPOINT is not set: this test needs moto server. \
+            "{name} is not set: this test needs moto server. \
              Run the suite with `tests/run`, which installs and starts it."
         )
     })
 }
 
-/// A JSON POST to moto's control API (`/moto-api/...`).
+/// The shared moto endpoint from `HOIST_TEST_MOTO_ENDPOINT`. Tests that need it fail loudly
+/// when it is missing rather than skip: run the suite with `tests/run`, which starts moto.
+pub fn endpoint() -> String {
+    required_env("HOIST_TEST_MOTO_ENDPOINT")
+}
+
+/// A second moto, left in its default Lambda mode: there, invoking a function that does not
+/// exist fails with `ResourceNotFoundException` as on AWS (the no-Docker mode of the shared
+/// one answers 200 for any name), and invoking one that exists reports a function error
+/// (moto has no Docker to run it in). No test may switch it to the no-Docker mode.
+pub fn default_mode_endpoint() -> String {
+    required_env("HOIST_TEST_MOTO_DEFAULT_ENDPOINT")
+}
+
+/// A JSON POST to moto's control API (`/moto-api/...`) of the shared server.
 pub async fn control(path: &str, body: serde_json::Value) {
     let response = reqwest::Client::new()
         .post(format!("{}{path}", endpoint()))
@@ -33,13 +55,117 @@ pub async fn control(path: &str, body: serde_json::Value) {
     );
 }
 
+/// Switches the shared moto's Lambda to its no-Docker mode, where Invoke answers with the
+/// payload (or a queued canned result) instead of running code. Idempotent, and must run
+/// before any function is created: functions created before the switch become invisible.
+pub async fn lambda_without_docker() {
+    control(
+        "/moto-api/config",
+        serde_json::json!({"lambda": {"use_docker": false}}),
+    )
+    .await;
+}
+
+/// Queues the result the next invocation of any function in `region` returns (no-Docker
+/// mode). The queue is per region, so a test that uses it needs a region of its own.
+pub async fn queue_lambda_result(region: &str, result: &serde_json::Value) {
+    control(
+        "/moto-api/static/lambda-simple/response",
+        serde_json::json!({"results": [result.to_string()], "region": region}),
+    )
+    .await;
+}
+
+/// Points every AWS client of `settings` at the moto at `endpoint`.
+pub fn use_moto(settings: &mut Settings, endpoint: &str) {
+    settings.aws.endpoint = Some(endpoint.to_owned());
+    settings.aws.access_key_id = Some(ACCESS_KEY.to_owned());
+    settings.aws.secret_access_key = Some(SECRET_KEY.into());
+}
+
+/// SDK configuration of the tests' own clients on a moto.
+pub fn sdk(endpoint: &str, region: &str) -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .endpoint_url(endpoint)
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            ACCESS_KEY, SECRET_KEY, None, None, "test",
+        )))
+        .build()
+}
+
 /// An S3 client on moto, independent of Hoist.
 pub fn s3() -> aws_sdk_s3::Client {
     super::s3_client(&endpoint(), ACCESS_KEY, SECRET_KEY)
 }
 
+/// A Step Functions client on the shared moto, independent of Hoist.
+pub fn sfn() -> aws_sdk_sfn::Client {
+    aws_sdk_sfn::Client::new(&sdk(&endpoint(), "us-east-1"))
+}
+
+/// Creates a Lambda function named `name` in `region` of the moto at `endpoint`, and the
+/// IAM role moto insists it has; returns its ARN.
+pub async fn create_function(endpoint: &str, region: &str, name: &str) -> String {
+    let config = sdk(endpoint, region);
+    let iam = aws_sdk_iam::Client::new(&config);
+    let role = match iam
+        .create_role()
+        .role_name(LAMBDA_ROLE)
+        .assume_role_policy_document("{}")
+        .send()
+        .await
+    {
+        Ok(created) => created.role().map(|r| r.arn().to_owned()),
+        Err(_) => None,
+    };
+    // Another test may have created the role first.
+    let role = role.unwrap_or_else(|| format!("arn:aws:iam::{ACCOUNT}:role/{LAMBDA_ROLE}"));
+    // moto stores the code without running it: an empty zip archive will do.
+    let empty_zip = [b"PK\x05\x06".as_slice(), &[0; 18]].concat();
+    let created = aws_sdk_lambda::Client::new(&config)
+        .create_function()
+        .function_name(name)
+        .runtime(aws_sdk_lambda::types::Runtime::Python312)
+        .role(role)
+        .handler("index.handler")
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(aws_smithy_types::Blob::new(empty_zip))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("moto creates function {name}: {e:?}"));
+    created.function_arn().expect("an ARN").to_owned()
+}
+
+/// Creates a state machine with one Pass state on the shared moto; returns its ARN.
+pub async fn create_state_machine(name: &str) -> String {
+    let definition = serde_json::json!({
+        "StartAt": "Done",
+        "States": {"Done": {"Type": "Pass", "End": true}}
+    });
+    sfn()
+        .create_state_machine()
+        .name(name)
+        .definition(definition.to_string())
+        .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/hoist-tests-sfn"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("moto creates state machine {name}: {e:?}"))
+        .state_machine_arn()
+        .to_owned()
+}
+
 /// A bucket name unique to one test, so tests can share one moto.
 pub fn unique_bucket(prefix: &str) -> String {
+    unique(prefix)
+}
+
+/// A name unique to one test (functions, state machines, buckets), so tests can share moto.
+pub fn unique(prefix: &str) -> String {
     format!(
         "{prefix}-{}",
         &uuid::Uuid::new_v4().simple().to_string()[..12]
@@ -71,22 +197,11 @@ pub async fn multipart_uploads(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<Str
         .collect()
 }
 
-/// Points `settings` at the shared moto, with `alias` (the default) naming `bucket`.
-pub fn use_moto(settings: &mut hoist_server::Settings, alias: &str, bucket: &str) {
-    use_endpoint(settings, &endpoint(), alias, bucket);
-}
-
-/// Points `settings` at the moto at `endpoint`, with `alias` (the default) naming `bucket`.
-pub fn use_endpoint(
-    settings: &mut hoist_server::Settings,
-    endpoint: &str,
-    alias: &str,
-    bucket: &str,
-) {
-    settings.aws.endpoint = Some(endpoint.to_owned());
+/// Points `settings` at the moto at `endpoint`, with `alias` (the default and only alias)
+/// naming `bucket` there.
+pub fn use_bucket_on(settings: &mut Settings, endpoint: &str, alias: &str, bucket: &str) {
+    use_moto(settings, endpoint);
     settings.aws.force_path_style = true;
-    settings.aws.access_key_id = Some(ACCESS_KEY.to_owned());
-    settings.aws.secret_access_key = Some(SECRET_KEY.into());
     settings.buckets.clear();
     settings.buckets.insert(
         alias.to_owned(),

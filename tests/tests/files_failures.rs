@@ -30,7 +30,7 @@ async fn on_moto(
     let bucket = moto::unique_bucket(name);
     let s3 = moto::create_bucket(&bucket).await;
     let server = TestServer::start_with(|settings| {
-        moto::use_moto(settings, "uploads", &bucket);
+        moto::use_bucket_on(settings, &moto::endpoint(), "uploads", &bucket);
         settings.upload.part_size = PART as u64;
         configure(settings);
     })
@@ -499,7 +499,7 @@ async fn an_alias_with_a_role_arn_signs_its_calls_with_assumed_role_credentials(
     moto.require_signatures().await;
 
     let server = TestServer::start_with(|settings| {
-        moto::use_endpoint(settings, &endpoint, "plain", "tmol-shared");
+        moto::use_bucket_on(settings, &endpoint, "plain", "tmol-shared");
         settings.upload.part_size = PART as u64;
         settings.aws.access_key_id = Some(access_key.clone());
         settings.aws.secret_access_key = Some(secret_key.clone().into());

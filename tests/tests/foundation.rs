@@ -90,7 +90,8 @@ fn check_config_lists_every_problem_and_fails() {
     let routes = dir.path().join("routes.toml");
     std::fs::write(
         &routes,
-        "[buckets.uploads]\nregoin = \"us-east-1\"\n[buckets.far]\nregion = \"moon-1\"\n",
+        "[buckets.uploads]\nregoin = \"us-east-1\"\n[buckets.far]\nregion = \"moon-1\"\n\
+         [files]\ndefault_bucket = \"uploads\"\n",
     )
     .unwrap();
     let output = Command::new(binary_path())
@@ -288,14 +289,7 @@ async fn metrics_count_requests_by_operation() {
         http.get(server.url("/heartbeat")).send().await.unwrap();
     }
     http.get(server.url("/missing")).send().await.unwrap();
-    let text = http
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = server.metrics().await;
     assert!(
         text.contains(r#"hoist_http_requests_total{operation="heartbeat",status="200"} 3"#),
         "{text}"

@@ -2,13 +2,17 @@
 //! Handlers are thin: they check auth, call a service, wrap the result.
 
 pub mod files;
+mod images;
 mod meta;
 pub mod objects;
+mod triggers;
 
 use poem_openapi::{OpenApiService, Tags};
 
 pub use files::FilesApi;
+pub use images::ImagesApi;
 pub use meta::MetaApi;
+pub use triggers::TriggersApi;
 
 /// Groups of operations in the spec.
 #[derive(Tags)]
@@ -17,15 +21,24 @@ pub enum Tag {
     Meta,
     /// Uploading, listing and deleting files in bucket aliases.
     Files,
+    /// Base64 image uploads.
+    Images,
+    /// Lambda functions, Step Functions and webhooks called by a declared name.
+    Triggers,
 }
 
 /// Every API of the gateway.
-pub type Api = (MetaApi, FilesApi);
+pub type Api = (MetaApi, FilesApi, ImagesApi, TriggersApi);
 
 /// The API as a poem endpoint plus its spec. Needs no runtime state, so the spec can be
 /// printed without configuration or AWS.
 pub fn service() -> OpenApiService<Api, ()> {
-    OpenApiService::new((MetaApi, FilesApi), "Hoist", env!("CARGO_PKG_VERSION")).description(
+    OpenApiService::new(
+        (MetaApi, FilesApi, ImagesApi, TriggersApi),
+        "Hoist",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
         "Upload and trigger gateway: stores files and images in S3 buckets named by alias, \
          lists and deletes them, and triggers Lambda functions and Step Functions. \
          Successful responses are `{data: ...}`; errors are \

@@ -2,7 +2,7 @@
 
 mod bearer;
 
-pub use bearer::BearerAuth;
+pub use bearer::{BearerAuth, MaybeBearer, bearer_token};
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -14,14 +14,29 @@ use serde::{Deserialize, Serialize};
 use crate::config::{AuthAlgorithm, AuthSettings};
 
 /// Who may call a route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Default,
+    Deserialize,
+    Serialize,
+    poem_openapi::Enum,
+)]
 #[serde(rename_all = "lowercase")]
+#[oai(rename_all = "lowercase")]
 pub enum Level {
     /// No token needed.
     Public,
     /// Any valid token.
     User,
-    /// A valid token with `isSupreme: true`.
+    /// A valid token with `isSupreme: true`; the default where a level is declared, so a
+    /// forgotten `auth` key fails closed.
+    #[default]
     Supreme,
 }
 

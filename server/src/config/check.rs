@@ -2,7 +2,10 @@
 
 use std::fmt;
 
-use super::{AuthAlgorithm, Settings};
+use super::{AuthAlgorithm, ImagesRoute, Settings};
+use crate::aws::Arn;
+use crate::images::{ImageKind, normalize_media_type};
+use crate::storage::keys;
 
 /// One thing wrong with the configuration, named by its key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +97,11 @@ pub fn check(settings: &Settings, env: &str) -> Vec<ConfigProblem> {
     {
         problem("aws.endpoint".into(), message);
     }
+    if let Some(endpoint) = &settings.telemetry.otlp_endpoint
+        && let Err(message) = check_endpoint(endpoint)
+    {
+        problem("telemetry.otlp_endpoint".into(), message);
+    }
     if settings.aws.access_key_id.is_some() != settings.aws.secret_access_key.is_some() {
         problem(
             "aws.access_key_id".into(),
@@ -161,6 +169,13 @@ pub fn check(settings: &Settings, env: &str) -> Vec<ConfigProblem> {
     };
     alias_ref("files.default_bucket", &settings.files.default_bucket);
     alias_ref("images.bucket", &settings.images.bucket);
+    if settings.images.bucket.is_none() && settings.files.default_bucket.is_none() {
+        problems.push(ConfigProblem::new(
+            "images.bucket",
+            "images need a bucket: set [images] bucket or [files] default_bucket",
+        ));
+    }
+    problems.extend(check_images(&settings.images));
 
     let upload = &settings.upload;
     if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&upload.part_size) {
@@ -208,6 +223,60 @@ pub fn check(settings: &Settings, env: &str) -> Vec<ConfigProblem> {
     if settings.delete.max_keys == 0 {
         problems.push(ConfigProblem::new("delete.max_keys", "must be at least 1"));
     }
+    problems.extend(crate::triggers::check(&settings.triggers));
+    problems
+}
+
+/// Longest `[images] prefix`: with a sanitized name, a UUID and an extension a key stays far
+/// below S3's 1024 bytes.
+const MAX_IMAGES_PREFIX: usize = 512;
+
+/// Largest `[images] max_size`: a base64 image is read, decoded and stored from memory, so
+/// each request briefly holds a few times this much (body, JSON string, decoded bytes).
+const MAX_IMAGES_SIZE: u64 = 100 * 1024 * 1024;
+
+/// `[images]`: every allowed type is a format Hoist recognizes, and keys can be built.
+fn check_images(images: &ImagesRoute) -> Vec<ConfigProblem> {
+    let mut problems = Vec::new();
+    if images.allowed.is_empty() {
+        problems.push(ConfigProblem::new(
+            "images.allowed",
+            "lists no content type, so every image would be refused",
+        ));
+    }
+    for entry in &images.allowed {
+        if ImageKind::from_media_type(&normalize_media_type(entry)).is_none() {
+            let known: Vec<&str> = ImageKind::ALL.iter().map(|k| k.media_type()).collect();
+            problems.push(ConfigProblem::new(
+                "images.allowed",
+                format!(
+                    "`{entry}` is not an image type Hoist can verify; known: {}",
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    if !(1..=MAX_IMAGES_SIZE).contains(&images.max_size) {
+        problems.push(ConfigProblem::new(
+            "images.max_size",
+            format!(
+                "must be between 1 and {MAX_IMAGES_SIZE} bytes (images are held in memory \
+                 whole; larger files belong on /files, which streams)"
+            ),
+        ));
+    }
+    if let Some(prefix) = &images.prefix {
+        match keys::normalize_prefix(prefix) {
+            Ok(normalized) if normalized.len() > MAX_IMAGES_PREFIX => {
+                problems.push(ConfigProblem::new(
+                    "images.prefix",
+                    format!("is at most {MAX_IMAGES_PREFIX} bytes"),
+                ));
+            }
+            Ok(_) => {}
+            Err(error) => problems.push(ConfigProblem::new("images.prefix", error.to_string())),
+        }
+    }
     problems
 }
 
@@ -222,7 +291,9 @@ pub fn is_valid_region(region: &str) -> bool {
         && !parts[parts.len() - 1].is_empty()
 }
 
-fn is_valid_alias(alias: &str) -> bool {
+/// A bucket alias or trigger name: clients send it in query strings and paths, so it is kept
+/// to letters, digits, `-` and `_`.
+pub fn is_valid_alias(alias: &str) -> bool {
     !alias.is_empty()
         && alias
             .bytes()
@@ -243,20 +314,18 @@ fn is_valid_bucket_name(name: &str) -> bool {
 }
 
 fn is_valid_role_arn(arn: &str) -> bool {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "iam"
-        && parts[3].is_empty()
-        && parts[4].len() == 12
-        && parts[4].bytes().all(|b| b.is_ascii_digit())
-        && parts[5]
-            .strip_prefix("role/")
-            .is_some_and(|name| !name.is_empty())
+    Arn::parse(arn).is_some_and(|arn| {
+        arn.service == "iam"
+            && arn.region.is_empty()
+            && !arn.account.is_empty()
+            && arn
+                .resource
+                .strip_prefix("role/")
+                .is_some_and(|name| !name.is_empty())
+    })
 }
 
-fn check_endpoint(endpoint: &str) -> Result<(), String> {
+pub fn check_endpoint(endpoint: &str) -> Result<(), String> {
     match url::Url::parse(endpoint) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Ok(()),
         Ok(_) => Err(format!("`{endpoint}` is not an http(s) URL")),
@@ -303,6 +372,34 @@ mod tests {
         assert!(!is_valid_role_arn("arn:aws:iam::12345:role/x"));
         assert!(!is_valid_role_arn("arn:aws:s3:::bucket"));
         assert!(!is_valid_role_arn("arn:aws:iam::123456789012:user/x"));
+    }
+
+    #[test]
+    fn images_settings() {
+        assert!(check_images(&ImagesRoute::default()).is_empty());
+        let broken = ImagesRoute {
+            bucket: None,
+            allowed: vec!["image/svg+xml".into(), "Image/PNG".into()],
+            max_size: 0,
+            prefix: Some("avatars/../secrets".into()),
+        };
+        let keys: Vec<String> = check_images(&broken).into_iter().map(|p| p.key).collect();
+        assert_eq!(keys, ["images.allowed", "images.max_size", "images.prefix"]);
+        let long = ImagesRoute {
+            prefix: Some("p/".repeat(300)),
+            ..ImagesRoute::default()
+        };
+        assert_eq!(check_images(&long).len(), 1);
+        let empty = ImagesRoute {
+            allowed: vec![],
+            ..ImagesRoute::default()
+        };
+        assert_eq!(check_images(&empty).len(), 1);
+        let huge = ImagesRoute {
+            max_size: MAX_IMAGES_SIZE + 1,
+            ..ImagesRoute::default()
+        };
+        assert_eq!(check_images(&huge)[0].key, "images.max_size");
     }
 
     #[test]

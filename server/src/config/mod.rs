@@ -5,7 +5,8 @@ mod routes;
 mod sections;
 
 pub use check::{ConfigProblem, check};
-pub use routes::{BucketRoute, FilesRoute, ImagesRoute};
+pub(crate) use check::{check_endpoint, is_valid_alias, is_valid_region};
+pub use routes::{BucketRoute, FilesRoute, ImagesRoute, LambdaMode, TriggerRoute};
 pub use sections::{
     AuthAlgorithm, AuthSettings, AwsSettings, DeleteSettings, EmbeddedStorage, ListSettings,
     LogFormat, ServerSettings, StorageSettings, TelemetrySettings, UploadSettings,
@@ -36,6 +37,8 @@ pub struct Settings {
     pub buckets: BTreeMap<String, BucketRoute>,
     pub files: FilesRoute,
     pub images: ImagesRoute,
+    /// Triggers from `routes.toml`, by the name clients call them with.
+    pub triggers: BTreeMap<String, TriggerRoute>,
 }
 
 /// Where the configuration layers come from.

@@ -1,6 +1,13 @@
-//! The declarative part of the configuration (`routes.toml`): bucket aliases and routes.
+//! The declarative part of the configuration (`routes.toml`): bucket aliases, routes and
+//! triggers.
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use secrecy::SecretString;
 use serde::Deserialize;
+
+use crate::auth::Level;
 
 /// `[buckets.<alias>]`: one bucket clients may name by its alias.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -28,17 +35,17 @@ pub struct FilesRoute {
     pub default_bucket: Option<String>,
 }
 
-/// `[images]`: the base64 image route.
+/// `[images]`: the base64 image route (`POST /images`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct ImagesRoute {
-    /// Alias images are stored in.
+    /// Alias images are stored in; `[files] default_bucket` when unset.
     pub bucket: Option<String>,
-    /// Content types accepted.
+    /// Content types accepted; each must be a format `crate::images::ImageKind` recognizes.
     pub allowed: Vec<String>,
-    /// Largest decoded image, in bytes.
+    /// Largest decoded image, in bytes. The route's request body limit is derived from it.
     pub max_size: u64,
-    /// Key prefix for stored images.
+    /// Key prefix for stored images, normalized like a client prefix.
     pub prefix: Option<String>,
 }
 
@@ -51,4 +58,68 @@ impl Default for ImagesRoute {
             prefix: None,
         }
     }
+}
+
+/// `[triggers.<name>]`: a target clients call as `POST /trigger/<name>`.
+///
+/// `kind` and `target` are plain strings so that `check-config` can report every bad
+/// declaration at once; the trigger registry (`crate::triggers`) knows the kinds and what
+/// each reads.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct TriggerRoute {
+    /// The plugin that serves it: `lambda`, `step-function` or `http`.
+    pub kind: String,
+    /// Function name or ARN (lambda), state machine ARN (step-function), URL (http).
+    pub target: String,
+    /// Who may call it; supreme unless declared otherwise.
+    pub auth: Level,
+    /// lambda: wait for the result (`sync`, the default) or only queue the event (`async`).
+    pub mode: Option<LambdaMode>,
+    /// Longest wait for the target, retries included; defaults to 30 s.
+    #[serde(with = "humantime_serde::option")]
+    pub timeout: Option<Duration>,
+    /// Largest payload in bytes, below the kind's own limit (which is the default).
+    pub max_payload: Option<usize>,
+    /// lambda with a function name: its region; defaults to `[aws] region`. ARNs carry theirs.
+    pub region: Option<String>,
+    /// lambda, step-function: the payload field that carries the correlation id. Step
+    /// functions default to `correlationId`, Lambda functions to none (they get it in the
+    /// client context); `""` turns it off.
+    pub correlation_field: Option<String>,
+    /// http: extra request headers, e.g. a shared secret. Secret values, never logged.
+    pub headers: BTreeMap<String, SecretString>,
+    /// What it does, shown to callers of `GET /triggers`.
+    pub description: Option<String>,
+}
+
+impl TriggerRoute {
+    /// The kind-specific keys this declaration sets, so a kind can refuse keys it ignores.
+    pub fn kind_specific_keys(&self) -> Vec<&'static str> {
+        let mut keys = Vec::new();
+        if self.mode.is_some() {
+            keys.push("mode");
+        }
+        if self.region.is_some() {
+            keys.push("region");
+        }
+        if self.correlation_field.is_some() {
+            keys.push("correlation_field");
+        }
+        if !self.headers.is_empty() {
+            keys.push("headers");
+        }
+        keys
+    }
+}
+
+/// How a Lambda function is invoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LambdaMode {
+    /// `RequestResponse`: wait for the function's result.
+    #[default]
+    Sync,
+    /// `Event`: Lambda queues the event and answers 202 at once.
+    Async,
 }

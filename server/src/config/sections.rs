@@ -203,13 +203,18 @@ pub enum LogFormat {
     Json,
 }
 
-/// `[telemetry]`: logs.
+/// `[telemetry]`: logs and traces.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct TelemetrySettings {
     pub log_format: LogFormat,
     /// A `tracing` filter such as `info` or `hoist_server=debug,info`; `RUST_LOG` wins.
     pub log_filter: String,
+    /// OTLP/HTTP collector base URL (e.g. `http://otel-collector:4318`); spans go to
+    /// `<endpoint>/v1/traces`. No export when unset.
+    pub otlp_endpoint: Option<String>,
+    /// `service.name` of exported spans.
+    pub service_name: String,
 }
 
 impl Default for TelemetrySettings {
@@ -217,6 +222,8 @@ impl Default for TelemetrySettings {
         Self {
             log_format: LogFormat::Pretty,
             log_filter: "info".into(),
+            otlp_endpoint: None,
+            service_name: "hoist".into(),
         }
     }
 }

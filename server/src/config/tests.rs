@@ -9,6 +9,9 @@ use super::*;
 use figment::Jail;
 use std::path::Path;
 
+/// The smallest valid routes file.
+const ROUTES: &str = "[buckets.uploads]\n[files]\ndefault_bucket = \"uploads\"\n";
+
 fn write_base(jail: &mut Jail) {
     jail.create_dir("configs").unwrap();
     jail.create_file(
@@ -37,7 +40,7 @@ fn env_var_overrides_a_file_value() {
         write_base(jail);
         jail.create_file(
             "routes.toml",
-            "[buckets.uploads]\nname = \"acme-uploads\"\n",
+            "[buckets.uploads]\nname = \"acme-uploads\"\n[files]\ndefault_bucket = \"uploads\"\n",
         )?;
         jail.set_env("HOIST_SERVER__BIND", "0.0.0.0:9999");
         jail.set_env("HOIST_BUCKETS__UPLOADS__REGION", "eu-west-1");
@@ -63,7 +66,7 @@ fn env_var_overrides_a_file_value() {
 fn env_file_overrides_default_file() {
     Jail::expect_with(|jail| {
         write_base(jail);
-        jail.create_file("routes.toml", "[buckets.uploads]\n")?;
+        jail.create_file("routes.toml", ROUTES)?;
         let settings = ConfigSource::in_dir(jail.directory(), "test")
             .load()
             .map_err(|p| format!("{p:?}"))?;
@@ -108,7 +111,7 @@ fn production_refuses_dev_tokens_and_missing_secret() {
     Jail::expect_with(|jail| {
         write_base(jail);
         jail.create_file("configs/production.toml", "[auth]\ndev_tokens = true\n")?;
-        jail.create_file("routes.toml", "[buckets.uploads]\n")?;
+        jail.create_file("routes.toml", ROUTES)?;
         let problems = ConfigSource::in_dir(jail.directory(), "production")
             .load()
             .expect_err("must not load");
@@ -120,15 +123,99 @@ fn production_refuses_dev_tokens_and_missing_secret() {
 
 #[test]
 fn the_checked_in_configs_load_for_every_environment() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    for env in ["development", "test"] {
-        let settings = ConfigSource::in_dir(&root, env).load();
-        assert!(settings.is_ok(), "{env}: {:?}", settings.err());
-    }
-    // Production has no secret on purpose: it must come from the environment.
-    let problems = ConfigSource::in_dir(&root, "production")
-        .load()
-        .unwrap_err();
-    assert_eq!(problems.len(), 1, "{problems:?}");
-    assert_eq!(problems[0].key, "auth.secret");
+    // Loading reads HOIST_* variables, which other tests set inside a Jail; a Jail of its own
+    // keeps this test from running while they are set.
+    Jail::expect_with(|_| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        for env in ["development", "test"] {
+            let settings = ConfigSource::in_dir(&root, env).load();
+            assert!(settings.is_ok(), "{env}: {:?}", settings.err());
+        }
+        // Production has no secret on purpose: it must come from the environment.
+        let problems = ConfigSource::in_dir(&root, "production")
+            .load()
+            .unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].key, "auth.secret");
+        Ok(())
+    });
+}
+
+#[test]
+fn broken_triggers_report_every_problem() {
+    Jail::expect_with(|jail| {
+        write_base(jail);
+        jail.create_file(
+            "routes.toml",
+            r#"
+            [buckets.uploads]
+            [files]
+            default_bucket = "uploads"
+            [triggers.waveprep]
+            kind = "lambda"
+            target = "processSmsWaveFilesLambda"
+            tiemout = "3s"
+            [triggers.queue]
+            kind = "sqs"
+            target = "jobs"
+            [triggers.selection]
+            kind = "step-function"
+            target = "selectionStepFn"
+            mode = "async"
+            [triggers.hook]
+            kind = "http"
+            target = "not a url"
+            "#,
+        )?;
+        let problems = ConfigSource::in_dir(jail.directory(), "test")
+            .load()
+            .expect_err("broken triggers must not load");
+        let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "triggers.waveprep.tiemout",
+                "triggers.hook.target",
+                "triggers.queue.kind",
+                "triggers.selection.target",
+                "triggers.selection.mode",
+            ],
+            "{problems:?}"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn trigger_header_secrets_can_come_from_the_environment() {
+    Jail::expect_with(|jail| {
+        write_base(jail);
+        jail.create_file(
+            "routes.toml",
+            r#"
+            [buckets.uploads]
+            [files]
+            default_bucket = "uploads"
+            [triggers.hook]
+            kind = "http"
+            target = "https://hooks.example.com/x"
+            auth = "user"
+            timeout = "5s"
+            "#,
+        )?;
+        jail.set_env("HOIST_TRIGGERS__HOOK__HEADERS__X-HOOK-SECRET", "s3cr3t");
+        let settings = ConfigSource::in_dir(jail.directory(), "test")
+            .load()
+            .map_err(|p| format!("{p:?}"))?;
+        let hook = &settings.triggers["hook"];
+        assert_eq!(hook.auth, crate::auth::Level::User);
+        assert_eq!(hook.timeout, Some(std::time::Duration::from_secs(5)));
+        let secret = hook.headers.get("x-hook-secret").expect("the header");
+        assert_eq!(secrecy::ExposeSecret::expose_secret(secret), "s3cr3t");
+        assert!(
+            !format!("{settings:?}").contains("s3cr3t"),
+            "secrets stay out of Debug output"
+        );
+        Ok(())
+    });
 }

@@ -90,6 +90,10 @@ impl ApiError {
         let message = match status {
             StatusCode::NOT_FOUND => "no such route".to_owned(),
             StatusCode::METHOD_NOT_ALLOWED => "method not allowed on this route".to_owned(),
+            // poem-openapi's own text is a bare "authorization error".
+            StatusCode::UNAUTHORIZED => {
+                "this route needs a token: `Authorization: Bearer <JWT>`".to_owned()
+            }
             _ => error.to_string(),
         };
         Self::new(status, code, message)
@@ -143,6 +147,10 @@ const ERROR_STATUSES: &[(u16, &str)] = &[
         408,
         "The request body stopped arriving for longer than allowed.",
     ),
+    (
+        409,
+        "The request conflicts with an earlier one (an Idempotency-Key reused with another payload).",
+    ),
     (413, "The body or file is larger than allowed."),
     (415, "The content type is not accepted."),
     (
@@ -151,7 +159,7 @@ const ERROR_STATUSES: &[(u16, &str)] = &[
     ),
     (
         502,
-        "A downstream service (S3, Lambda, Step Functions) failed.",
+        "A downstream service (S3, Lambda, Step Functions, a webhook) failed or timed out.",
     ),
     (503, "A store is unreachable."),
 ];

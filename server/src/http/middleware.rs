@@ -11,6 +11,7 @@ use tracing::Instrument;
 
 use super::{ApiError, correlation};
 use crate::metrics::Metrics;
+use crate::telemetry;
 
 /// Serves one request inside its correlation scope and span, and records it.
 pub async fn observe<E: Endpoint>(ep: Arc<E>, req: Request, metrics: Arc<Metrics>) -> Response {
@@ -23,6 +24,7 @@ pub async fn observe<E: Endpoint>(ep: Arc<E>, req: Request, metrics: Arc<Metrics
         method = %method,
         path = %path,
     );
+    telemetry::continue_trace(&span, req.headers());
     let started = Instant::now();
     let mut response = correlation::scope(
         id.clone(),

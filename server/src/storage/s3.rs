@@ -8,7 +8,7 @@ use aws_config::SdkConfig;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::Region;
-use aws_sdk_s3::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{BuildError, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::delete_objects::DeleteObjectsOutput;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
@@ -20,6 +20,7 @@ use bytes::Bytes;
 use super::StorageError;
 use super::delete::{DeleteOutcome, KeyFailure};
 use super::listing::ObjectSummary;
+use crate::aws::{self, CallFailure};
 
 /// How one alias reaches its bucket.
 #[derive(Debug, Clone)]
@@ -423,15 +424,11 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    match &error {
-        SdkError::ServiceError(service) => {
-            let inner = service.err();
-            StorageError::Backend {
-                code: inner.code().unwrap_or("Unknown").to_owned(),
-                message: inner.message().unwrap_or_default().to_owned(),
-            }
+    match aws::call_failure(error) {
+        CallFailure::Service { code, message } => StorageError::Backend { code, message },
+        CallFailure::Timeout(cause) | CallFailure::Unreachable(cause) => {
+            StorageError::Unavailable(cause)
         }
-        _ => StorageError::Unavailable(DisplayErrorContext(&error).to_string()),
     }
 }
 

@@ -370,7 +370,6 @@ async fn main() {
 }
 
 async fn throughput(store: &Store, data: &Bytes, repetitions: usize, out: &mut String) {
-    let (store, data) = (store, data.clone());
     let gateway = Gateway::start(store).await;
     out.push_str(
         "| size | direct PUT MiB/s | direct multipart MiB/s | Hoist MiB/s | Hoist / direct PUT \
@@ -384,10 +383,7 @@ async fn throughput(store: &Store, data: &Bytes, repetitions: usize, out: &mut S
             eprintln!("bench: {} MiB, repetition {}", size / MIB, rep + 1);
             for way in [Way::DirectPut, Way::DirectMultipart, Way::Hoist] {
                 let key = format!("bench/{size}-{rep}");
-                runs.push((
-                    way,
-                    measure(&store, &gateway, way, &key, body.clone()).await,
-                ));
+                runs.push((way, measure(store, &gateway, way, &key, body.clone()).await));
             }
         }
         let of = |way: Way, pick: fn(&Run) -> f64| {
@@ -429,7 +425,7 @@ async fn throughput(store: &Store, data: &Bytes, repetitions: usize, out: &mut S
         let started = Instant::now();
         let uploads = (0..16).map(|i| {
             let body = body.clone();
-            let (store, gateway) = (&store, &gateway);
+            let gateway = &gateway;
             async move {
                 let key = format!("bench/concurrent-{i}");
                 match way {

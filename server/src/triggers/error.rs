@@ -1,0 +1,101 @@
+//! `TriggerError`: what can go wrong calling a trigger, and its HTTP meaning.
+
+use poem::http::StatusCode;
+
+use super::Verdict;
+use crate::aws::CallFailure;
+use crate::http::ApiError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TriggerError {
+    #[error("no trigger is named `{0}`")]
+    Unknown(String),
+    #[error("Idempotency-Key must be 1 to 80 letters, digits, `-`, `_` or `.`")]
+    InvalidIdempotencyKey,
+    #[error("`data.{0}` is reserved: this trigger sends the correlation id there")]
+    ReservedField(String),
+    #[error("the payload is {size} bytes; this trigger takes at most {limit}")]
+    TooLarge { size: usize, limit: usize },
+    #[error("this Idempotency-Key already started an execution with a different payload")]
+    IdempotencyConflict,
+    /// No answer within the trigger's time budget.
+    #[error("no answer within the trigger's timeout")]
+    Timeout,
+    /// The target could not be reached: connection refused, DNS, TLS, a broken response.
+    #[error("unreachable: {0}")]
+    Unreachable(String),
+    /// The target's service answered with an error (AWS error code, or an HTTP status).
+    #[error("{code}: {message}")]
+    Downstream { code: String, message: String },
+}
+
+impl TriggerError {
+    /// The error code logged for downstream failures (`ResourceNotFoundException`, `HTTP 503`).
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            TriggerError::Timeout => Some("timeout"),
+            TriggerError::Unreachable(_) => Some("unreachable"),
+            TriggerError::Downstream { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    pub(super) fn verdict(&self) -> Verdict {
+        match self {
+            TriggerError::Unknown(_)
+            | TriggerError::InvalidIdempotencyKey
+            | TriggerError::ReservedField(_)
+            | TriggerError::TooLarge { .. }
+            | TriggerError::IdempotencyConflict => Verdict::Refused,
+            TriggerError::Timeout => Verdict::Timeout,
+            TriggerError::Unreachable(_) | TriggerError::Downstream { .. } => Verdict::Failed,
+        }
+    }
+}
+
+impl From<CallFailure> for TriggerError {
+    fn from(failure: CallFailure) -> Self {
+        match failure {
+            CallFailure::Timeout(_) => TriggerError::Timeout,
+            CallFailure::Unreachable(cause) => TriggerError::Unreachable(cause),
+            CallFailure::Service { code, message } => TriggerError::Downstream { code, message },
+        }
+    }
+}
+
+/// Downstream failures were logged with their cause by the registry; the client learns only
+/// that the trigger failed, or timed out.
+impl From<TriggerError> for ApiError {
+    fn from(error: TriggerError) -> Self {
+        match &error {
+            TriggerError::Unknown(_) => ApiError::not_found("unknown-trigger", error.to_string()),
+            TriggerError::InvalidIdempotencyKey => {
+                ApiError::bad_request("invalid-idempotency-key", error.to_string())
+            }
+            TriggerError::ReservedField(_) => {
+                ApiError::bad_request("reserved-field", error.to_string())
+            }
+            TriggerError::TooLarge { .. } => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                error.to_string(),
+            ),
+            TriggerError::IdempotencyConflict => ApiError::new(
+                StatusCode::CONFLICT,
+                "idempotency-conflict",
+                error.to_string(),
+            ),
+            TriggerError::Timeout => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "trigger-failed",
+                "the trigger's target did not answer within the trigger's timeout",
+            ),
+            TriggerError::Unreachable(_) | TriggerError::Downstream { .. } => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "trigger-failed",
+                "the trigger's target failed or is unreachable; the correlation id finds the \
+                 cause in the logs",
+            ),
+        }
+    }
+}

@@ -1,0 +1,369 @@
+//! The trigger registry: every declared trigger built once at start-up, and the wrapper
+//! around each call (time budget, metrics, the log line with the cause of a failure).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_config::SdkConfig;
+
+use super::{Call, KINDS, Kind, Outcome, Setup, Trigger, TriggerError, Verdict};
+use crate::auth::Level;
+use crate::config::{AwsSettings, ConfigProblem, TriggerRoute, is_valid_alias};
+use crate::metrics::Metrics;
+
+/// Time budget of a trigger that declares none.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest time budget: a Lambda function runs at most 15 minutes.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+/// One declared trigger, ready to call.
+pub struct Entry {
+    pub name: String,
+    /// The kind's name (`lambda`, `step-function`, `http`).
+    pub kind: &'static str,
+    pub auth: Level,
+    pub description: Option<String>,
+    /// Function, state machine ARN or URL; shown to supreme callers only.
+    pub target: String,
+    pub timeout: Duration,
+    pub payload_limit: usize,
+    trigger: Box<dyn Trigger>,
+}
+
+impl Entry {
+    pub fn mode(&self) -> Option<&'static str> {
+        self.trigger.mode()
+    }
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("auth", &self.auth)
+            .field("target", &self.target)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Every declared trigger, by name.
+#[derive(Debug)]
+pub struct Triggers {
+    by_name: BTreeMap<String, Entry>,
+    metrics: Arc<Metrics>,
+}
+
+impl Triggers {
+    /// Builds every declaration. Settings that skipped `check-config` (tests build them by
+    /// hand) are checked here too, so a bad declaration stops start-up instead of failing
+    /// its first call.
+    pub fn build(
+        routes: &BTreeMap<String, TriggerRoute>,
+        sdk: &SdkConfig,
+        aws: &AwsSettings,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, Vec<ConfigProblem>> {
+        let mut problems = check(routes);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let mut by_name = BTreeMap::new();
+        for (name, route) in routes {
+            let kind = kind(&route.kind).expect("checked above");
+            let timeout = route.timeout.unwrap_or(DEFAULT_TIMEOUT);
+            let setup = Setup { sdk, aws, timeout };
+            match (kind.build)(route, &setup) {
+                Ok(trigger) => {
+                    by_name.insert(
+                        name.clone(),
+                        Entry {
+                            name: name.clone(),
+                            kind: kind.name,
+                            auth: route.auth,
+                            description: route.description.clone(),
+                            target: route.target.clone(),
+                            timeout,
+                            payload_limit: payload_limit(kind, route),
+                            trigger,
+                        },
+                    );
+                }
+                Err(message) => {
+                    problems.push(ConfigProblem::new(format!("triggers.{name}"), message))
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(Self { by_name, metrics })
+        } else {
+            Err(problems)
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Result<&Entry, TriggerError> {
+        self.by_name
+            .get(name)
+            .ok_or_else(|| TriggerError::Unknown(name.to_owned()))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.by_name.values()
+    }
+
+    /// Calls `entry` within its time budget, counts the outcome and logs it; a failure is
+    /// logged with its cause and error code here, inside the request's span (and so with its
+    /// correlation id), because the client only learns that the trigger failed.
+    pub async fn call(&self, entry: &Entry, mut call: Call) -> Result<Outcome, TriggerError> {
+        call.limit = entry.payload_limit;
+        let started = Instant::now();
+        let result = tokio::time::timeout(entry.timeout, entry.trigger.invoke(&call))
+            .await
+            .unwrap_or(Err(TriggerError::Timeout));
+        let elapsed = started.elapsed();
+        let verdict = match &result {
+            Ok(outcome) => outcome.verdict(),
+            Err(error) => error.verdict(),
+        };
+        let (trigger, kind, outcome) = (entry.name.as_str(), entry.kind, verdict.as_str());
+        self.metrics
+            .trigger_calls
+            .with_label_values(&[trigger, kind, outcome])
+            .inc();
+        // Refused calls never left the process; their duration says nothing downstream.
+        if verdict != Verdict::Refused {
+            self.metrics
+                .trigger_duration
+                .with_label_values(&[trigger, kind])
+                .observe(elapsed.as_secs_f64());
+        }
+        let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
+        match (&result, verdict) {
+            (
+                Ok(Outcome::Answered {
+                    status,
+                    function_error,
+                    ..
+                }),
+                Verdict::TargetError,
+            ) => tracing::warn!(
+                trigger,
+                kind,
+                outcome,
+                status,
+                function_error,
+                elapsed_ms,
+                "trigger target reported an error"
+            ),
+            (Ok(_), _) => tracing::info!(trigger, kind, outcome, elapsed_ms, "trigger called"),
+            (Err(error), Verdict::Refused) => {
+                tracing::info!(trigger, kind, outcome, reason = %error, "trigger call refused");
+            }
+            (Err(error), _) => tracing::error!(
+                trigger,
+                kind,
+                outcome,
+                error_code = error.code().unwrap_or("unknown"),
+                error = %error,
+                // `target` is the log line's module path in JSON logs.
+                trigger_target = %entry.target,
+                timeout = ?entry.timeout,
+                elapsed_ms,
+                "trigger call failed"
+            ),
+        }
+        result
+    }
+}
+
+fn kind(name: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|kind| kind.name == name)
+}
+
+/// The declaration's payload limit: its own `max_payload` when lower than the kind's.
+fn payload_limit(kind: &Kind, route: &TriggerRoute) -> usize {
+    let limit = (kind.payload_limit)(route);
+    route.max_payload.map_or(limit, |max| max.min(limit))
+}
+
+/// Every problem of the trigger declarations, each named by its key.
+pub fn check(routes: &BTreeMap<String, TriggerRoute>) -> Vec<ConfigProblem> {
+    let mut problems = Vec::new();
+    for (name, route) in routes {
+        let mut problem = |key: &str, message: String| {
+            problems.push(ConfigProblem::new(
+                format!("triggers.{name}.{key}"),
+                message,
+            ))
+        };
+        if !is_valid_alias(name) {
+            problems.push(ConfigProblem::new(
+                format!("triggers.{name}"),
+                "a trigger name uses only letters, digits, `-` and `_`",
+            ));
+            continue;
+        }
+        let Some(kind) = kind(&route.kind) else {
+            let known: Vec<&str> = KINDS.iter().map(|kind| kind.name).collect();
+            let message = if route.kind.is_empty() {
+                format!("is required: one of {}", known.join(", "))
+            } else {
+                format!(
+                    "unknown trigger kind `{}`; one of {}",
+                    route.kind,
+                    known.join(", ")
+                )
+            };
+            problem("kind", message);
+            continue;
+        };
+        if route.target.trim().is_empty() {
+            problem("target", "is required".into());
+        } else {
+            for (key, message) in (kind.check)(route) {
+                problem(key, message);
+            }
+        }
+        for key in route.kind_specific_keys() {
+            if !kind.keys.contains(&key) {
+                problem(key, format!("does not apply to {} triggers", kind.name));
+            }
+        }
+        if let Some(timeout) = route.timeout
+            && (timeout.is_zero() || timeout > MAX_TIMEOUT)
+        {
+            problem(
+                "timeout",
+                format!("must be above zero and at most {MAX_TIMEOUT:?}"),
+            );
+        }
+        if let Some(max) = route.max_payload {
+            let limit = (kind.payload_limit)(route);
+            if max == 0 || max > limit {
+                problem(
+                    "max_payload",
+                    format!("must be between 1 and {limit} bytes, the limit of this kind"),
+                );
+            }
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::LambdaMode;
+
+    fn route(kind: &str, target: &str) -> TriggerRoute {
+        TriggerRoute {
+            kind: kind.into(),
+            target: target.into(),
+            ..TriggerRoute::default()
+        }
+    }
+
+    fn problems(routes: &[(&str, TriggerRoute)]) -> Vec<String> {
+        let routes = routes
+            .iter()
+            .map(|(name, route)| ((*name).to_owned(), route.clone()))
+            .collect();
+        check(&routes)
+            .into_iter()
+            .map(|problem| problem.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn valid_declarations_pass() {
+        let mut async_lambda = route(
+            "lambda",
+            "arn:aws:lambda:eu-west-1:123456789012:function:fn",
+        );
+        async_lambda.mode = Some(LambdaMode::Async);
+        async_lambda.max_payload = Some(1024);
+        assert_eq!(
+            problems(&[
+                ("a", route("lambda", "processSmsWaveFilesLambda")),
+                ("b", async_lambda),
+                (
+                    "c",
+                    route(
+                        "step-function",
+                        "arn:aws:states:us-east-1:123456789012:stateMachine:selection"
+                    )
+                ),
+                ("d", route("http", "https://hooks.example.com/x")),
+            ]),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn every_problem_is_listed_with_its_key() {
+        let mut wrong_keys = route(
+            "step-function",
+            "arn:aws:states:us-east-1:123456789012:stateMachine:s",
+        );
+        wrong_keys.mode = Some(LambdaMode::Sync);
+        wrong_keys.timeout = Some(Duration::ZERO);
+        let mut too_big = route("lambda", "fn");
+        too_big.mode = Some(LambdaMode::Async);
+        too_big.max_payload = Some(2 * 1024 * 1024);
+        let found = problems(&[
+            ("bad name", route("http", "https://x.example")),
+            ("nokind", route("", "x")),
+            ("mystery", route("ftp", "x")),
+            ("notarget", route("lambda", " ")),
+            (
+                "badarn",
+                route(
+                    "step-function",
+                    "arn:aws:lambda:us-east-1:123456789012:function:f",
+                ),
+            ),
+            ("badurl", route("http", "ftp://x.example")),
+            ("wrongkeys", wrong_keys),
+            ("toobig", too_big),
+        ]);
+        let keys: Vec<&str> = found
+            .iter()
+            .map(|p| p.split(": ").next().unwrap())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "triggers.bad name",
+                "triggers.badarn.target",
+                "triggers.badurl.target",
+                "triggers.mystery.kind",
+                "triggers.nokind.kind",
+                "triggers.notarget.target",
+                "triggers.toobig.max_payload",
+                "triggers.wrongkeys.mode",
+                "triggers.wrongkeys.timeout",
+            ],
+            "{found:#?}"
+        );
+        assert!(
+            found[3].contains("lambda, step-function, http"),
+            "{}",
+            found[3]
+        );
+    }
+
+    #[test]
+    fn payload_limits_come_from_the_kind_unless_lowered() {
+        let lambda = kind("lambda").unwrap();
+        let mut r = route("lambda", "fn");
+        assert_eq!(payload_limit(lambda, &r), 6 * 1024 * 1024);
+        r.mode = Some(LambdaMode::Async);
+        assert_eq!(payload_limit(lambda, &r), 1024 * 1024);
+        r.max_payload = Some(10);
+        assert_eq!(payload_limit(lambda, &r), 10);
+        let sfn = kind("step-function").unwrap();
+        assert_eq!(payload_limit(sfn, &route("step-function", "x")), 256 * 1024);
+    }
+}

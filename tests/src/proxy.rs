@@ -1,5 +1,7 @@
-//! A TCP proxy in front of an S3 endpoint that a test can kill mid-transfer: listener and
-//! every open connection go at once, the way a crashed or unplugged store disappears.
+//! A TCP proxy in front of an S3 endpoint. A test can kill it mid-transfer (listener and
+//! every open connection go at once, the way a crashed or unplugged store disappears), and
+//! can count requests on the wire by a byte pattern of their request line: ground truth of
+//! how many calls of a kind reached the store, independent of what Hoist reports.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,17 +14,33 @@ use tokio::task::JoinSet;
 /// A running proxy.
 pub struct KillableProxy {
     pub addr: SocketAddr,
-    forwarded: Arc<AtomicU64>,
+    counters: Arc<Counters>,
     server: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Default)]
+struct Counters {
+    forwarded: AtomicU64,
+    pattern: Vec<u8>,
+    matches: AtomicU64,
 }
 
 impl KillableProxy {
     /// Starts forwarding a loopback port to `upstream`.
     pub async fn start(upstream: SocketAddr) -> Self {
+        Self::counting(upstream, b"").await
+    }
+
+    /// Starts forwarding, counting occurrences of `pattern` in what clients send upstream
+    /// (for instance `b"?delete HTTP/1.1"`, the request line of a DeleteObjects call).
+    pub async fn counting(upstream: SocketAddr, pattern: &[u8]) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
-        let forwarded = Arc::new(AtomicU64::new(0));
-        let counter = forwarded.clone();
+        let counters = Arc::new(Counters {
+            pattern: pattern.to_vec(),
+            ..Counters::default()
+        });
+        let shared = counters.clone();
         let server = tokio::spawn(async move {
             // Connections live in this set, so aborting this task closes all of them.
             let mut connections = JoinSet::new();
@@ -30,17 +48,17 @@ impl KillableProxy {
                 let Ok((client, _)) = listener.accept().await else {
                     continue;
                 };
-                let counter = counter.clone();
+                let counters = shared.clone();
                 connections.spawn(async move {
                     if let Ok(server) = TcpStream::connect(upstream).await {
-                        pipe(client, server, counter).await;
+                        pipe(client, server, counters).await;
                     }
                 });
             }
         });
         Self {
             addr,
-            forwarded,
+            counters,
             server,
         }
     }
@@ -51,7 +69,12 @@ impl KillableProxy {
 
     /// Bytes sent from clients to the upstream so far.
     pub fn forwarded_bytes(&self) -> u64 {
-        self.forwarded.load(Ordering::SeqCst)
+        self.counters.forwarded.load(Ordering::SeqCst)
+    }
+
+    /// Occurrences of the counted pattern so far.
+    pub fn matches(&self) -> u64 {
+        self.counters.matches.load(Ordering::SeqCst)
     }
 
     /// Closes the listener and every connection: later connects are refused.
@@ -61,11 +84,13 @@ impl KillableProxy {
     }
 }
 
-async fn pipe(client: TcpStream, server: TcpStream, forwarded: Arc<AtomicU64>) {
+async fn pipe(client: TcpStream, server: TcpStream, counters: Arc<Counters>) {
     let (mut client_read, mut client_write) = client.into_split();
     let (mut server_read, mut server_write) = server.into_split();
     let upstream = async {
         let mut buffer = vec![0; 64 * 1024];
+        // The end of the previous read, so a pattern split across two reads still counts.
+        let mut carried: Vec<u8> = Vec::new();
         loop {
             let n = match client_read.read(&mut buffer).await {
                 Ok(0) | Err(_) => break,
@@ -74,7 +99,18 @@ async fn pipe(client: TcpStream, server: TcpStream, forwarded: Arc<AtomicU64>) {
             if server_write.write_all(&buffer[..n]).await.is_err() {
                 break;
             }
-            forwarded.fetch_add(n as u64, Ordering::SeqCst);
+            counters.forwarded.fetch_add(n as u64, Ordering::SeqCst);
+            let pattern = &counters.pattern;
+            if !pattern.is_empty() {
+                carried.extend_from_slice(&buffer[..n]);
+                let found = carried
+                    .windows(pattern.len())
+                    .filter(|window| window == pattern)
+                    .count();
+                counters.matches.fetch_add(found as u64, Ordering::SeqCst);
+                let keep = carried.len().min(pattern.len() - 1);
+                carried.drain(..carried.len() - keep);
+            }
         }
         let _ = server_write.shutdown().await;
     };

@@ -8,7 +8,8 @@ use aws_sdk_s3::types::ChecksumMode;
 use bytes::Bytes;
 use futures_util::{StreamExt, stream};
 use hoist_tests::form::{self, Field};
-use hoist_tests::{TestServer, crc32c_base64, sha256_base64, test_bytes};
+use hoist_tests::proxy::KillableProxy;
+use hoist_tests::{StandaloneStore, TestServer, crc32c_base64, sha256_base64, test_bytes};
 use serde_json::Value;
 
 /// The smallest part S3 accepts; tests use it so multipart uploads stay small.
@@ -645,17 +646,21 @@ async fn pages_by_offset_and_by_cursor_stay_stable_while_objects_are_added() {
 }
 
 #[tokio::test]
-async fn delete_removes_2500_keys_in_batches() {
-    let server = TestServer::start().await;
-    let s3 = server.embedded_s3();
-    let bucket = real_bucket(&server, "uploads");
+async fn delete_removes_2500_keys_in_three_batches() {
+    // The store sits behind a proxy that counts DeleteObjects calls on the wire.
+    let store = StandaloneStore::start("bulk-store").await;
+    let proxy = KillableProxy::counting(store.store.addr, b"?delete HTTP/1.1").await;
+    let server = TestServer::start_with(|settings| {
+        store.route(settings, "bulk", "bulk-store", &proxy.endpoint());
+    })
+    .await;
     let keys: Vec<String> = (0..2500).map(|i| format!("bulk/{i:05}.txt")).collect();
-    stream::iter(keys.iter())
+    stream::iter(keys.iter().chain([&"keep/me".to_owned()]))
         .for_each_concurrent(32, |key| {
-            let (s3, bucket) = (s3.clone(), bucket.clone());
+            let s3 = store.s3.clone();
             async move {
                 s3.put_object()
-                    .bucket(bucket)
+                    .bucket("bulk-store")
                     .key(key)
                     .body(Bytes::from_static(b"x").into())
                     .send()
@@ -664,14 +669,12 @@ async fn delete_removes_2500_keys_in_batches() {
             }
         })
         .await;
-    put_directly(&server, &["keep/me"]).await;
-    assert_eq!(keys_in_all(&server, "bulk/").await, 2500);
 
     // Duplicates and blanks are dropped; the old service's comma-separated form.
     let file_keys = format!("{}, bulk/00000.txt ,,", keys.join(","));
     let report = server
         .client()
-        .delete_files(Some("uploads"), Some(&file_keys))
+        .delete_files(Some("bulk"), Some(&file_keys))
         .await
         .expect("deleted")
         .into_inner()
@@ -680,13 +683,37 @@ async fn delete_removes_2500_keys_in_batches() {
     let mut deleted = report.deleted.clone();
     deleted.sort();
     assert_eq!(deleted, keys);
-    assert_eq!(keys_in_all(&server, "bulk/").await, 0);
-    assert_eq!(keys_in(&server, "uploads", "keep/").await, ["keep/me"]);
+    assert_eq!(
+        proxy.matches(),
+        3,
+        "1000 + 1000 + 500 keys: three DeleteObjects calls"
+    );
+    let left = store
+        .s3
+        .list_objects_v2()
+        .bucket("bulk-store")
+        .send()
+        .await
+        .unwrap();
+    let left: Vec<&str> = left.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(left, ["keep/me"], "exactly the named keys are gone");
+}
 
+#[tokio::test]
+async fn delete_refuses_empty_and_oversized_key_lists() {
+    let server = TestServer::start().await;
     let (status, body) = send(
         server
             .http()
             .delete(server.url("/files?fileKeys=%20,%20"))
+            .bearer_auth(server.token(true)),
+    )
+    .await;
+    assert_error(status, &body, 400, "missing-file-keys");
+    let (status, body) = send(
+        server
+            .http()
+            .delete(server.url("/files"))
             .bearer_auth(server.token(true)),
     )
     .await;

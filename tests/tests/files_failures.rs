@@ -9,13 +9,13 @@ use std::time::Duration;
 use aws_sdk_s3::types::{ChecksumMode, ChecksumType};
 use bytes::Bytes;
 use futures_util::stream;
-use hoist_server::config::{BucketRoute, EmbeddedStorage};
-use hoist_server::storage::embedded::EmbeddedS3;
+use hoist_server::config::BucketRoute;
 use hoist_tests::form::{self, Field};
 use hoist_tests::moto::{self, DedicatedMoto};
 use hoist_tests::proxy::KillableProxy;
-use hoist_tests::{TestServer, crc32c_base64, s3_client, sha256_base64, test_bytes};
-use secrecy::ExposeSecret;
+use hoist_tests::{
+    StandaloneStore, TestServer, crc32c_base64, s3_client, sha256_base64, test_bytes,
+};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -203,36 +203,11 @@ async fn a_client_that_disconnects_mid_upload_leaves_nothing() {
 
 #[tokio::test]
 async fn a_store_that_dies_mid_upload_gives_502_without_hanging() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = EmbeddedS3::start(&EmbeddedStorage {
-        enabled: true,
-        root: dir.path().to_path_buf(),
-        bind: "127.0.0.1:0".parse().unwrap(),
-    })
-    .await
-    .unwrap();
-    let secret = store.secret_access_key.expose_secret().to_owned();
-    let direct = s3_client(&store.endpoint, &store.access_key_id, &secret);
-    direct
-        .create_bucket()
-        .bucket("flaky-store")
-        .send()
-        .await
-        .unwrap();
-    let proxy = KillableProxy::start(store.addr).await;
+    let store = StandaloneStore::start("flaky-store").await;
+    let proxy = KillableProxy::start(store.store.addr).await;
     let server = TestServer::start_with(|settings| {
         settings.upload.part_size = PART as u64;
-        settings.aws.access_key_id = Some(store.access_key_id.clone());
-        settings.aws.secret_access_key = Some(secret.clone().into());
-        settings.buckets.insert(
-            "flaky".into(),
-            BucketRoute {
-                name: Some("flaky-store".into()),
-                endpoint: Some(proxy.endpoint()),
-                force_path_style: Some(true),
-                ..BucketRoute::default()
-            },
-        );
+        store.route(settings, "flaky", "flaky-store", &proxy.endpoint());
     })
     .await;
 
@@ -286,7 +261,7 @@ async fn a_store_that_dies_mid_upload_gives_502_without_hanging() {
         !body.to_string().contains("flaky-store"),
         "the cause stays in the logs: {body}"
     );
-    assert!(!exists(&direct, "flaky-store", "lost.bin").await);
+    assert!(!exists(&store.s3, "flaky-store", "lost.bin").await);
     assert_eq!(server.state.metrics.upload_buffer_bytes.get(), 0);
 }
 

@@ -613,7 +613,7 @@ async fn pages_by_offset_and_by_cursor_stay_stable_while_objects_are_added() {
     // The generated client sees the same pages.
     let client_page = server
         .client()
-        .list_files_page(None, None, Some(2), None, Some("pages"))
+        .list_files_page(None, None, None, Some(2), None, Some("pages"))
         .await
         .unwrap()
         .into_inner()
@@ -643,6 +643,56 @@ async fn pages_by_offset_and_by_cursor_stay_stable_while_objects_are_added() {
     )
     .await;
     assert_error(status, &body, 400, "invalid-cursor");
+}
+
+#[tokio::test]
+async fn a_slash_delimiter_lists_one_level_with_its_folders() {
+    let server = TestServer::start().await;
+    put_directly(
+        &server,
+        &[
+            "tree/b/deep.txt",
+            "tree/top-old.txt",
+            "tree/a/x.txt",
+            "tree/top-new.txt",
+            "treehouse.txt",
+        ],
+    )
+    .await;
+    let list = |query: &'static str| {
+        let server = &server;
+        async move {
+            send(
+                server
+                    .http()
+                    .get(server.url(&format!("/files/list/data?prefix=tree{query}")))
+                    .bearer_auth(server.token(true)),
+            )
+            .await
+        }
+    };
+    let (status, body) = list("&delimiter=/").await;
+    assert_eq!(status, 200, "{body}");
+    let data = &body["data"];
+    assert_eq!(
+        item_keys(&data["items"]),
+        ["tree/top-new.txt", "tree/top-old.txt"],
+        "only objects directly in the prefix, newest first"
+    );
+    assert_eq!(data["folders"], serde_json::json!(["tree/a/", "tree/b/"]));
+    assert_eq!(data["total"], 2);
+
+    let (status, body) = list("").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        item_keys(&body["data"]["items"]).len(),
+        4,
+        "flat: every object under tree/"
+    );
+    assert_eq!(body["data"]["folders"], serde_json::json!([]));
+
+    let (status, body) = list("&delimiter=%7C").await;
+    assert_error(status, &body, 400, "bad-request");
 }
 
 #[tokio::test]

@@ -31,6 +31,8 @@ impl ObjectSummary {
 #[derive(Debug, Clone)]
 pub struct Listing {
     pub objects: Vec<ObjectSummary>,
+    /// Sub-prefixes of a one-level listing, each ending in `/`; empty for a flat one.
+    pub folders: Vec<String>,
     /// More objects exist than `list.max_keys` allowed reading; the listing holds the first
     /// `max_keys` keys in S3's lexical order, sorted, not the newest of the whole prefix.
     pub truncated: bool,
@@ -62,13 +64,35 @@ impl Listing {
         prefix: &str,
         max_keys: usize,
     ) -> Result<Self, StorageError> {
-        let (objects, truncated) = bucket.list_objects(prefix, max_keys).await?;
+        let (objects, truncated) = bucket.list_objects(prefix, max_keys, None).await?;
         Ok(Self::sorted(objects, truncated))
+    }
+
+    /// One level of `prefix`: the objects directly in it, newest first, and its sub-prefixes
+    /// (folders), by name. `max_keys` bounds both together.
+    pub async fn one_level(
+        bucket: &S3Bucket,
+        prefix: &str,
+        max_keys: usize,
+    ) -> Result<Self, StorageError> {
+        let mut folders = Vec::new();
+        let (objects, truncated) = bucket
+            .list_objects(prefix, max_keys, Some(&mut folders))
+            .await?;
+        folders.sort();
+        Ok(Self {
+            folders,
+            ..Self::sorted(objects, truncated)
+        })
     }
 
     pub fn sorted(mut objects: Vec<ObjectSummary>, truncated: bool) -> Self {
         objects.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        Self { objects, truncated }
+        Self {
+            objects,
+            folders: Vec::new(),
+            truncated,
+        }
     }
 
     /// The page of at most `limit` objects starting at `start`. `alias` and `prefix` go into

@@ -254,21 +254,36 @@ impl S3Bucket {
         &self,
         prefix: &str,
         max_keys: usize,
+        folders: Option<&mut Vec<String>>,
     ) -> Result<(Vec<ObjectSummary>, bool), StorageError> {
         let mut objects = Vec::new();
         let mut continuation = None;
+        // With a folder list to fill, S3 lists one level: objects directly in `prefix`, and
+        // each deeper prefix once, as a common prefix.
+        let delimiter = folders.is_some().then_some("/");
+        let mut folders = folders;
         loop {
-            let page_size = (max_keys - objects.len()).min(LIST_PAGE_SIZE);
+            let found = objects.len() + folders.as_ref().map_or(0, |f| f.len());
+            let page_size = max_keys.saturating_sub(found).clamp(1, LIST_PAGE_SIZE);
             let output = self
                 .client
                 .list_objects_v2()
                 .bucket(self.bucket())
                 .prefix(prefix)
+                .set_delimiter(delimiter.map(str::to_owned))
                 .max_keys(i32::try_from(page_size).unwrap_or(1000))
                 .set_continuation_token(continuation.take())
                 .send()
                 .await
                 .map_err(map_sdk_error)?;
+            if let Some(folders) = folders.as_deref_mut() {
+                folders.extend(
+                    output
+                        .common_prefixes()
+                        .iter()
+                        .filter_map(|common| common.prefix().map(str::to_owned)),
+                );
+            }
             objects.extend(output.contents().iter().filter_map(|object| {
                 Some(ObjectSummary {
                     key: object.key()?.to_owned(),
@@ -286,7 +301,7 @@ impl S3Bucket {
             if !more {
                 return Ok((objects, false));
             }
-            if objects.len() >= max_keys {
+            if objects.len() + folders.as_ref().map_or(0, |f| f.len()) >= max_keys {
                 return Ok((objects, true));
             }
             continuation = output.next_continuation_token().map(str::to_owned);

@@ -176,6 +176,9 @@ impl FilesApi {
         offset: Query<Option<u64>>,
         /// The `cursor` of the previous page.
         cursor: Query<Option<String>>,
+        /// `/` lists one level, like a folder: only objects directly in `prefix` are paged,
+        /// and its sub-prefixes come back in `folders`. No other delimiter is accepted.
+        delimiter: Query<Option<String>>,
     ) -> Result<PageResponse, ApiError> {
         state.require(&auth, Level::Supreme)?;
         let settings = &state.settings.list;
@@ -202,7 +205,16 @@ impl FilesApi {
                 PageStart::Offset(usize::try_from(offset.unwrap_or(0)).unwrap_or(usize::MAX))
             }
         };
-        let listing = Listing::newest_first(&bucket.store, &prefix, settings.max_keys).await?;
+        let listing = match delimiter.0.as_deref() {
+            None => Listing::newest_first(&bucket.store, &prefix, settings.max_keys).await?,
+            Some("/") => Listing::one_level(&bucket.store, &prefix, settings.max_keys).await?,
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "bad-request",
+                    "the only delimiter is `/`",
+                ));
+            }
+        };
         let limit = limit as usize;
         let page = listing.page(&start, limit, &bucket.alias, &prefix);
         let data = FilePage {
@@ -210,6 +222,7 @@ impl FilesApi {
             total: listing.objects.len() as u64,
             page: (page.first_index / limit + 1) as u64,
             cursor: page.next.as_ref().map(Cursor::encode),
+            folders: listing.folders.clone(),
         };
         Ok(PageResponse::Ok(
             Json(http::Data { data }),

@@ -40,6 +40,9 @@ pub struct FilePage {
     /// Pass as `cursor` to get the page after this one; stable while objects are added.
     /// Absent on the last page.
     pub cursor: Option<String>,
+    /// With `delimiter=/`: the sub-prefixes (folders) directly under `prefix`, each ending
+    /// in `/`, by name, all of them on every page. Empty without a delimiter.
+    pub folders: Vec<String>,
 }
 
 /// The outcome of a batch delete.

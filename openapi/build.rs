@@ -20,7 +20,8 @@ fn main() {
 }
 
 /// progenitor cannot generate multipart/form-data calls (it fails on them), so those
-/// operations are left out here and written by hand in `src/multipart.rs`.
+/// operations are left out here. `POST /files` stays in the spec for other clients; Rust
+/// callers upload with `PUT /files/object` (`put_file_object`), which streams the same way.
 fn drop_multipart_operations(spec: &mut openapiv3::OpenAPI) {
     for (_, item) in spec.paths.paths.iter_mut() {
         let openapiv3::ReferenceOr::Item(item) = item else {

@@ -17,10 +17,22 @@ use crate::uploads::UploadQueue;
 #[derive(Debug)]
 pub enum Modal {
     Help,
-    ConfirmDelete { alias: String, keys: Vec<String> },
-    UploadPrompt { input: LineInput, candidates: Vec<String> },
-    Filter { input: LineInput },
-    Payload { trigger: String, editor: Editor, error: Option<String> },
+    ConfirmDelete {
+        alias: String,
+        keys: Vec<String>,
+    },
+    UploadPrompt {
+        input: LineInput,
+        candidates: Vec<String>,
+    },
+    Filter {
+        input: LineInput,
+    },
+    Payload {
+        trigger: String,
+        editor: Editor,
+        error: Option<String>,
+    },
 }
 
 /// The status line: one message until dismissed or replaced.
@@ -113,10 +125,10 @@ impl App {
                             "uploaded {} to {}",
                             done.key, done.alias
                         )));
-                        if let Page::Browse(page) = &mut self.page {
-                            if page.shows_key(&done.alias, &done.key) {
-                                commands.push(page.reload());
-                            }
+                        if let Page::Browse(page) = &mut self.page
+                            && page.shows_key(&done.alias, &done.key)
+                        {
+                            commands.push(page.reload());
                         }
                     }
                     Err(failure) => self.fail(&format!("upload of {} failed", done.key), &failure),
@@ -138,13 +150,13 @@ impl App {
                                 if report.errors.len() > 1 { ", …" } else { "" }
                             ))
                         });
-                        if let Page::Browse(page) = &mut self.page {
-                            if page.alias == alias {
-                                for key in &report.deleted {
-                                    page.marked.remove(key);
-                                }
-                                commands.push(page.reload());
+                        if let Page::Browse(page) = &mut self.page
+                            && page.alias == alias
+                        {
+                            for key in &report.deleted {
+                                page.marked.remove(key);
                             }
+                            commands.push(page.reload());
                         }
                     }
                     Err(failure) => self.fail("delete failed", &failure),
@@ -407,6 +419,9 @@ impl App {
         };
         let key = format!("{}{name}", page.prefix);
         let alias = page.alias.clone();
-        self.uploads.push(alias, key, path.clone(), size).into_iter().collect()
+        self.uploads
+            .push(alias, key, path.clone(), size)
+            .into_iter()
+            .collect()
     }
 }

@@ -2,13 +2,20 @@
 //! runtime through `hoist-client` and sends a completion message back to the app.
 
 use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use futures_util::TryStreamExt;
+use tokio_util::io::ReaderStream;
 
 use hoist_client::types::{ErrorEnvelope, TriggerRequest};
 use hoist_client::{Client, Connect};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
-use crate::model::{ApiFailure, BucketEntry, TriggerEntry, TriggerOutcome};
+use crate::model::{
+    ApiFailure, BucketEntry, DeleteReport, Listing, ObjectEntry, TriggerEntry, TriggerOutcome,
+};
 use crate::msg::{Command, Msg, UploadId};
 
 /// Runs commands; owns the API client and the handles of running uploads.
@@ -28,7 +35,10 @@ impl std::fmt::Debug for Executor {
 }
 
 impl Executor {
-    pub fn new(connect: Connect, tx: UnboundedSender<Msg>) -> Result<Self, hoist_client::BuildError> {
+    pub fn new(
+        connect: Connect,
+        tx: UnboundedSender<Msg>,
+    ) -> Result<Self, hoist_client::BuildError> {
         Ok(Self {
             client: connect.client()?,
             connect,
@@ -105,8 +115,88 @@ impl Executor {
                     let _ = tx.send(Msg::Triggered { name, result });
                 });
             }
+            Command::List {
+                alias,
+                prefix,
+                cursor,
+            } => {
+                tokio::spawn(async move {
+                    let append = cursor.is_some();
+                    let result = client
+                        .list_files_page(
+                            Some(&alias),
+                            cursor.as_deref(),
+                            Some("/"),
+                            Some(PAGE_SIZE),
+                            None,
+                            Some(&prefix),
+                        )
+                        .await
+                        .map(|r| {
+                            let page = r.into_inner().data;
+                            Listing {
+                                folders: page.folders,
+                                objects: page
+                                    .items
+                                    .into_iter()
+                                    .map(|item| ObjectEntry {
+                                        key: item.key,
+                                        size: item.size,
+                                        date: item.date,
+                                    })
+                                    .collect(),
+                                total: page.total,
+                                cursor: page.cursor,
+                            }
+                        })
+                        .map_err(failure);
+                    let _ = tx.send(Msg::ListingLoaded {
+                        alias,
+                        prefix,
+                        append,
+                        result,
+                    });
+                });
+            }
+            Command::Upload {
+                id,
+                alias,
+                key,
+                path,
+            } => {
+                let handle = tokio::spawn(async move {
+                    let result = upload(&client, &tx, id, &alias, &key, &path).await;
+                    let _ = tx.send(Msg::UploadFinished { id, result });
+                });
+                self.uploads.retain(|_, handle| !handle.is_finished());
+                self.uploads.insert(id, handle.abort_handle());
+            }
+            Command::Delete { alias, keys } => {
+                tokio::spawn(async move {
+                    // The API takes the old service's comma-separated list.
+                    let joined = keys.join(",");
+                    let result = client
+                        .delete_files(Some(&alias), Some(&joined))
+                        .await
+                        .map(|r| {
+                            let report = r.into_inner().data;
+                            DeleteReport {
+                                deleted: report.deleted,
+                                errors: report
+                                    .errors
+                                    .into_iter()
+                                    .map(|e| (e.key, e.code, e.message))
+                                    .collect(),
+                            }
+                        })
+                        .map_err(failure);
+                    let _ = tx.send(Msg::Deleted { alias, result });
+                });
+            }
             Command::CancelUpload { id } => {
-                if let Some(handle) = self.uploads.remove(&id) {
+                if let Some(handle) = self.uploads.remove(&id)
+                    && !handle.is_finished()
+                {
                     // Dropping the request closes the connection; the server aborts the upload.
                     handle.abort();
                     let _ = tx.send(Msg::UploadFinished {
@@ -120,9 +210,66 @@ impl Executor {
                     handle.abort();
                 }
             }
-            other => todo!("{other:?}"),
         }
     }
+}
+
+/// Objects per listing page: enough to fill a screen several times, small enough that a huge
+/// prefix never loads whole.
+const PAGE_SIZE: u32 = 200;
+
+/// Least time between two progress messages, so a fast upload does not flood the screen.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// Streams the file to `PUT /files/object`, reporting progress as chunks leave.
+async fn upload(
+    client: &Client,
+    tx: &UnboundedSender<Msg>,
+    id: UploadId,
+    alias: &str,
+    key: &str,
+    path: &Path,
+) -> Result<(), ApiFailure> {
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| ApiFailure::transport(format!("{}: {e}", path.display())))?;
+    let started = Instant::now();
+    let mut sent = 0u64;
+    let mut last_report = started;
+    let progress = tx.clone();
+    let stream = ReaderStream::with_capacity(file, 256 * 1024).inspect_ok(move |chunk| {
+        sent += chunk.len() as u64;
+        let now = Instant::now();
+        if now.duration_since(last_report) >= PROGRESS_EVERY {
+            last_report = now;
+            let _ = progress.send(Msg::UploadProgress {
+                id,
+                sent,
+                elapsed: now.duration_since(started),
+            });
+        }
+    });
+    let size = tokio::fs::metadata(path)
+        .await
+        .map(|m| m.len())
+        .unwrap_or(0);
+    client
+        .put_file_object(
+            Some(alias),
+            None,
+            key,
+            None,
+            None,
+            reqwest::Body::wrap_stream(stream),
+        )
+        .await
+        .map_err(failure)?;
+    let _ = tx.send(Msg::UploadProgress {
+        id,
+        sent: size,
+        elapsed: started.elapsed(),
+    });
+    Ok(())
 }
 
 /// The server's error envelope, or what the transport said.

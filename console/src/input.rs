@@ -96,7 +96,11 @@ impl LineInput {
             Some(i) => (&self.text[..=i], &self.text[i + 1..]),
             None => ("", self.text.as_str()),
         };
-        let read_from = if dir.is_empty() { Path::new(".") } else { Path::new(dir) };
+        let read_from = if dir.is_empty() {
+            Path::new(".")
+        } else {
+            Path::new(dir)
+        };
         let Ok(entries) = std::fs::read_dir(read_from) else {
             return Vec::new();
         };
@@ -118,7 +122,11 @@ impl LineInput {
             several => common_prefix(several),
         };
         *self = Self::with_text(format!("{dir}{completion}"));
-        if matches.len() > 1 { matches } else { Vec::new() }
+        if matches.len() > 1 {
+            matches
+        } else {
+            Vec::new()
+        }
     }
 }
 
@@ -209,7 +217,9 @@ impl Editor {
 }
 
 fn byte_at(line: &str, column: usize) -> usize {
-    line.char_indices().nth(column).map_or(line.len(), |(i, _)| i)
+    line.char_indices()
+        .nth(column)
+        .map_or(line.len(), |(i, _)| i)
 }
 
 #[cfg(test)]

@@ -194,7 +194,11 @@ fn key_name(key: &Key) -> String {
         KeyCode::Char(c) => c.to_string(),
         other => format!("{other:?}"),
     };
-    if key.ctrl { format!("ctrl-{name}") } else { name }
+    if key.ctrl {
+        format!("ctrl-{name}")
+    } else {
+        name
+    }
 }
 
 #[cfg(test)]
@@ -208,11 +212,26 @@ mod tests {
     #[test]
     fn default_keymap_maps_keys() {
         let keymap = Keymap::default();
-        assert_eq!(keymap.action(&press(KeyCode::Char('q'), KeyModifiers::NONE)), Some(Action::Quit));
-        assert_eq!(keymap.action(&press(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Action::Quit));
-        assert_eq!(keymap.action(&press(KeyCode::Char('c'), KeyModifiers::NONE)), None);
-        assert_eq!(keymap.action(&press(KeyCode::Char('G'), KeyModifiers::SHIFT)), Some(Action::Bottom));
-        assert_eq!(keymap.action(&press(KeyCode::Enter, KeyModifiers::NONE)), Some(Action::Open));
+        assert_eq!(
+            keymap.action(&press(KeyCode::Char('q'), KeyModifiers::NONE)),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            keymap.action(&press(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            keymap.action(&press(KeyCode::Char('c'), KeyModifiers::NONE)),
+            None
+        );
+        assert_eq!(
+            keymap.action(&press(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            Some(Action::Bottom)
+        );
+        assert_eq!(
+            keymap.action(&press(KeyCode::Enter, KeyModifiers::NONE)),
+            Some(Action::Open)
+        );
         assert_eq!(keymap.hint(Action::Help), "?");
     }
 
@@ -222,14 +241,29 @@ mod tests {
         let path = dir.path().join("keymap.toml");
         std::fs::write(&path, "quit = [\"ctrl-q\"]\n").unwrap();
         let keymap = Keymap::with_overrides(&path).unwrap();
-        assert_eq!(keymap.action(&press(KeyCode::Char('q'), KeyModifiers::NONE)), None);
-        assert_eq!(keymap.action(&press(KeyCode::Char('q'), KeyModifiers::CONTROL)), Some(Action::Quit));
-        assert_eq!(keymap.action(&press(KeyCode::Char('u'), KeyModifiers::NONE)), Some(Action::Upload));
+        assert_eq!(
+            keymap.action(&press(KeyCode::Char('q'), KeyModifiers::NONE)),
+            None
+        );
+        assert_eq!(
+            keymap.action(&press(KeyCode::Char('q'), KeyModifiers::CONTROL)),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            keymap.action(&press(KeyCode::Char('u'), KeyModifiers::NONE)),
+            Some(Action::Upload)
+        );
     }
 
     #[test]
     fn bad_keymaps_are_reported() {
-        assert!(matches!(Keymap::parse("quit = [\"hyper-x\"]"), Err(KeymapError::UnknownKey(_))));
-        assert!(matches!(Keymap::parse("fly = [\"f\"]"), Err(KeymapError::Toml(_))));
+        assert!(matches!(
+            Keymap::parse("quit = [\"hyper-x\"]"),
+            Err(KeymapError::UnknownKey(_))
+        ));
+        assert!(matches!(
+            Keymap::parse("fly = [\"f\"]"),
+            Err(KeymapError::Toml(_))
+        ));
     }
 }

@@ -15,7 +15,10 @@ use hoist_console::msg::Msg;
 use hoist_console::{App, ui};
 
 #[derive(Debug, Parser)]
-#[command(version, about = "Terminal console for Hoist: browse, upload, delete, trigger")]
+#[command(
+    version,
+    about = "Terminal console for Hoist: browse, upload, delete, trigger"
+)]
 struct Cli {
     /// The Hoist server.
     #[arg(long, env = "HOIST_URL", default_value = "http://127.0.0.1:8080")]
@@ -45,7 +48,10 @@ async fn main() -> ExitCode {
         match dev_token(&cli.url).await {
             Ok(token) => Some(token),
             Err(error) => {
-                eprintln!("hoist-console: cannot get a dev token from {}: {error}", cli.url);
+                eprintln!(
+                    "hoist-console: cannot get a dev token from {}: {error}",
+                    cli.url
+                );
                 return ExitCode::FAILURE;
             }
         }
@@ -110,7 +116,9 @@ fn load_keymap(path: Option<PathBuf>) -> Result<Keymap, hoist_console::keymap::K
 }
 
 async fn dev_token(url: &str) -> Result<String, String> {
-    let client = Connect::new(url, None).client().map_err(|e| e.to_string())?;
+    let client = Connect::new(url, None)
+        .client()
+        .map_err(|e| e.to_string())?;
     let response = client
         .dev_token(Some("console"), Some(true), None)
         .await

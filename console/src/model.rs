@@ -127,6 +127,9 @@ mod tests {
             message: "nope".into(),
             correlation_id: Some("c-1".into()),
         };
-        assert_eq!(failure.to_string(), "400 unknown-bucket: nope (correlation c-1)");
+        assert_eq!(
+            failure.to_string(),
+            "400 unknown-bucket: nope (correlation c-1)"
+        );
     }
 }

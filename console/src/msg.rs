@@ -5,9 +5,7 @@ use std::time::Duration;
 
 use crossterm::event::KeyEvent;
 
-use crate::model::{
-    ApiFailure, BucketEntry, DeleteReport, Listing, TriggerEntry, TriggerOutcome,
-};
+use crate::model::{ApiFailure, BucketEntry, DeleteReport, Listing, TriggerEntry, TriggerOutcome};
 
 /// Identifies one upload in the queue.
 pub type UploadId = u64;

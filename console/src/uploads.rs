@@ -70,7 +70,13 @@ pub struct UploadQueue {
 
 impl UploadQueue {
     /// Queues a file; returns the command to start it if nothing else is running.
-    pub fn push(&mut self, alias: String, key: String, path: PathBuf, total: u64) -> Option<Command> {
+    pub fn push(
+        &mut self,
+        alias: String,
+        key: String,
+        path: PathBuf,
+        total: u64,
+    ) -> Option<Command> {
         self.next_id += 1;
         let upload = Upload {
             id: self.next_id,
@@ -119,7 +125,9 @@ impl UploadQueue {
     /// Cancels the active upload and drops the waiting ones.
     pub fn cancel(&mut self) -> Option<Command> {
         self.waiting.clear();
-        self.active.as_ref().map(|u| Command::CancelUpload { id: u.id })
+        self.active
+            .as_ref()
+            .map(|u| Command::CancelUpload { id: u.id })
     }
 
     pub fn is_busy(&self) -> bool {
@@ -136,7 +144,11 @@ mod tests {
         let mut queue = UploadQueue::default();
         let first = queue.push("u".into(), "a".into(), "/a".into(), 10);
         assert!(matches!(first, Some(Command::Upload { id: 1, .. })));
-        assert!(queue.push("u".into(), "b".into(), "/b".into(), 10).is_none());
+        assert!(
+            queue
+                .push("u".into(), "b".into(), "/b".into(), 10)
+                .is_none()
+        );
         let (done, next) = queue.finish(1);
         assert_eq!(done.unwrap().key, "a");
         assert!(matches!(next, Some(Command::Upload { id: 2, .. })));
@@ -146,10 +158,18 @@ mod tests {
     #[test]
     fn rate_and_eta_follow_progress() {
         let mut queue = UploadQueue::default();
-        queue.push("u".into(), "dir/big.bin".into(), "/big".into(), 4 * 1024 * 1024);
+        queue.push(
+            "u".into(),
+            "dir/big.bin".into(),
+            "/big".into(),
+            4 * 1024 * 1024,
+        );
         queue.progress(1, 1024 * 1024, Duration::from_secs(1));
         let upload = queue.active.as_ref().unwrap();
         assert_eq!(upload.eta(), Some(Duration::from_secs(3)));
-        assert_eq!(upload.describe(), "big.bin 1.0 MiB / 4.0 MiB · 1.0 MiB/s · ETA 3s");
+        assert_eq!(
+            upload.describe(),
+            "big.bin 1.0 MiB / 4.0 MiB · 1.0 MiB/s · ETA 3s"
+        );
     }
 }

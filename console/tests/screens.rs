@@ -116,7 +116,13 @@ fn upload_progress() {
         app.update(key(KeyCode::Char(c)));
     }
     let commands = app.update(key(KeyCode::Enter));
-    let name = file.path().file_name().unwrap().to_str().unwrap().to_owned();
+    let name = file
+        .path()
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(
         matches!(&commands[..], [Command::Upload { key, alias, .. }] if *key == format!("reports/{name}") && alias == "uploads"),
         "{commands:?}"
@@ -126,7 +132,10 @@ fn upload_progress() {
         sent: 3 * 1024 * 1024,
         elapsed: Duration::from_secs(2),
     });
-    let screen = draw(&app).backend().to_string().replace(&name, "upload.bin");
+    let screen = draw(&app)
+        .backend()
+        .to_string()
+        .replace(&name, "upload.bin");
     insta::assert_snapshot!(screen);
 }
 
@@ -158,7 +167,10 @@ fn delete_confirmation() {
             )],
         }),
     });
-    assert!(matches!(&commands[..], [Command::List { .. }]), "the list reloads");
+    assert!(
+        matches!(&commands[..], [Command::List { .. }]),
+        "the list reloads"
+    );
     assert_eq!(
         app.status,
         Some(Status::Error(
@@ -195,7 +207,10 @@ fn trigger_payload_editor_validates_json() {
         app.update(key(KeyCode::Char(c)));
     }
     let send = Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
-    assert!(app.update(send.clone()).is_empty(), "invalid JSON is not sent");
+    assert!(
+        app.update(send.clone()).is_empty(),
+        "invalid JSON is not sent"
+    );
     insta::assert_snapshot!(draw(&app).backend());
     for c in "42".chars() {
         app.update(key(KeyCode::Char(c)));
@@ -260,6 +275,10 @@ fn header_and_status_lines() {
     }
     let bottom = Buffer::with_lines(["uploaded a.txt to uploads                   "]);
     for x in 0..44 {
-        assert_eq!(buffer[(x, 23)].symbol(), bottom[(x, 0)].symbol(), "column {x}");
+        assert_eq!(
+            buffer[(x, 23)].symbol(),
+            bottom[(x, 0)].symbol(),
+            "column {x}"
+        );
     }
 }

@@ -16,6 +16,7 @@ use crate::http::middleware::observe;
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::storage::embedded::EmbeddedS3;
+use crate::storage::upload::Uploads;
 use crate::storage::{Buckets, StorageError};
 use crate::triggers::Triggers;
 use crate::{api, aws};
@@ -90,12 +91,14 @@ impl Application {
             .first()
             .and_then(|a| a.as_socket_addr().copied())
             .unwrap_or(bind);
+        let uploads = Uploads::new(&settings.upload, metrics.clone());
         let state = Arc::new(AppState {
             settings: Arc::new(settings),
             buckets,
             auth,
             metrics,
             triggers,
+            uploads,
         });
         Ok(Self {
             acceptor,
@@ -125,8 +128,16 @@ impl Application {
         let timeout = self.state.settings.server.shutdown_timeout;
         tracing::info!(addr = %self.addr, "hoist listening");
         Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(routes(self.state), shutdown, Some(timeout))
+            .run_with_graceful_shutdown(routes(self.state.clone()), shutdown, Some(timeout))
             .await?;
+        // Requests cut off by the shutdown leave multipart uploads to abort; give those aborts
+        // the same grace before the process (and the embedded store) goes.
+        if tokio::time::timeout(timeout, self.state.uploads.idle())
+            .await
+            .is_err()
+        {
+            tracing::warn!("stopping with multipart upload aborts still running");
+        }
         // The embedded store outlives the requests that used it.
         drop(self.embedded);
         tracing::info!("hoist stopped");

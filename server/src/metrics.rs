@@ -1,7 +1,8 @@
 //! Prometheus metrics: one registry per application, labelled by operation id, never by path.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
 
 /// Every metric Hoist exports.
@@ -18,6 +19,10 @@ pub struct Metrics {
     pub upload_failures: IntCounterVec,
     /// Multipart uploads aborted after a failure or disconnect.
     pub multipart_aborts: IntCounter,
+    /// Bytes of upload part buffers reserved right now (bounded by `upload.max_buffer_bytes`).
+    pub upload_buffer_bytes: IntGauge,
+    /// Form uploads held in a temporary file because `file` came before its destination.
+    pub uploads_spooled: IntCounter,
     /// Trigger calls by trigger name, kind and outcome.
     pub trigger_calls: IntCounterVec,
     /// Trigger call duration by trigger name and kind.
@@ -58,6 +63,16 @@ impl Metrics {
             "Multipart uploads aborted after a failure",
         )
         .expect("static metric definition");
+        let upload_buffer_bytes = IntGauge::new(
+            "upload_buffer_bytes",
+            "Bytes of upload part buffers reserved right now",
+        )
+        .expect("static metric definition");
+        let uploads_spooled = IntCounter::new(
+            "uploads_spooled_total",
+            "Form uploads spooled to a temporary file (file sent before its destination)",
+        )
+        .expect("static metric definition");
         let trigger_calls = IntCounterVec::new(
             Opts::new(
                 "trigger_calls_total",
@@ -77,6 +92,8 @@ impl Metrics {
             Box::new(upload_bytes.clone()),
             Box::new(upload_failures.clone()),
             Box::new(multipart_aborts.clone()),
+            Box::new(upload_buffer_bytes.clone()),
+            Box::new(uploads_spooled.clone()),
             Box::new(trigger_calls.clone()),
             Box::new(trigger_duration.clone()),
         ] {
@@ -91,6 +108,8 @@ impl Metrics {
             upload_bytes,
             upload_failures,
             multipart_aborts,
+            upload_buffer_bytes,
+            uploads_spooled,
             trigger_calls,
             trigger_duration,
         }

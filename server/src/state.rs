@@ -7,6 +7,7 @@ use crate::config::Settings;
 use crate::http::ApiError;
 use crate::metrics::Metrics;
 use crate::storage::Buckets;
+use crate::storage::upload::Uploads;
 use crate::triggers::Triggers;
 
 #[derive(Debug)]
@@ -16,6 +17,8 @@ pub struct AppState {
     pub auth: Authenticator,
     pub metrics: Arc<Metrics>,
     pub triggers: Triggers,
+    /// The streaming upload machinery and its shared memory budget.
+    pub uploads: Uploads,
 }
 
 impl AppState {

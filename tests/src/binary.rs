@@ -16,15 +16,15 @@ pub struct BinaryServer {
     lines: mpsc::Receiver<String>,
 }
 
-/// Path of the `hoist-server` binary built beside the test executable.
+/// Path of the `hoist-server` binary built beside the running executable: a test
+/// (`target/<profile>/deps/<test>`) or a binary such as `bench` (`target/<profile>/bench`).
 pub fn binary_path() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    // target/<profile>/deps/<test> -> target/<profile>/hoist-server
-    let path = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target layout")
-        .join(format!("hoist-server{}", std::env::consts::EXE_SUFFIX));
+    let exe = std::env::current_exe().expect("executable path");
+    let mut dir = exe.parent().expect("target layout");
+    if dir.ends_with("deps") {
+        dir = dir.parent().expect("target layout");
+    }
+    let path = dir.join(format!("hoist-server{}", std::env::consts::EXE_SUFFIX));
     assert!(
         path.exists(),
         "{} does not exist: build it first (`cargo build -p hoist-server`; tests/run does)",
@@ -84,6 +84,11 @@ impl BinaryServer {
             startup_logs,
             lines,
         }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// The first start-up log line that has `field`.

@@ -3,8 +3,10 @@
 //! independent AWS clients that read ground truth without going through Hoist.
 
 pub mod binary;
+pub mod form;
 pub mod moto;
 pub mod peers;
+pub mod proxy;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,6 +18,33 @@ use hoist_server::state::AppState;
 use hoist_server::{Application, ConfigSource};
 use secrecy::ExposeSecret;
 use tokio::sync::oneshot;
+
+/// `len` bytes that differ with `seed` and do not repeat at part boundaries (xorshift).
+pub fn test_bytes(len: usize, seed: u64) -> bytes::Bytes {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        out.extend_from_slice(&state.to_le_bytes());
+    }
+    out.truncate(len);
+    out.into()
+}
+
+/// CRC32C as S3 spells it (base64 of the big-endian value), computed here, not by Hoist.
+pub fn crc32c_base64(data: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(crc32c::crc32c(data).to_be_bytes())
+}
+
+/// SHA-256 as S3 spells it (base64).
+pub fn sha256_base64(data: &[u8]) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(data))
+}
 
 /// The repository root (where `configs/` and `routes.toml` live).
 pub fn repo_root() -> PathBuf {
@@ -44,6 +73,62 @@ pub fn s3_client(endpoint: &str, access_key: &str, secret_key: &str) -> aws_sdk_
         .credentials_provider(Credentials::new(access_key, secret_key, None, None, "test"))
         .build();
     aws_sdk_s3::Client::from_conf(config)
+}
+
+/// An s3s-fs store of a test's own, outside Hoist, so the test can put a proxy between
+/// the two; with its independent client for ground truth.
+pub struct StandaloneStore {
+    pub store: hoist_server::storage::embedded::EmbeddedS3,
+    /// An S3 client on the store, not going through Hoist.
+    pub s3: aws_sdk_s3::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl StandaloneStore {
+    /// Starts a store on a loopback port with `bucket` created.
+    pub async fn start(bucket: &str) -> Self {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let store = hoist_server::storage::embedded::EmbeddedS3::start(
+            &hoist_server::config::EmbeddedStorage {
+                enabled: true,
+                root: dir.path().to_path_buf(),
+                bind: "127.0.0.1:0".parse().expect("an address"),
+            },
+        )
+        .await
+        .expect("s3s-fs starts");
+        let s3 = s3_client(
+            &store.endpoint,
+            &store.access_key_id,
+            store.secret_access_key.expose_secret(),
+        );
+        s3.create_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .expect("bucket created");
+        Self {
+            store,
+            s3,
+            _dir: dir,
+        }
+    }
+
+    /// Makes `alias` of `settings` name `bucket` on this store, reached through `endpoint`
+    /// (the store's own, or a proxy's), signed with the store's keys.
+    pub fn route(&self, settings: &mut Settings, alias: &str, bucket: &str, endpoint: &str) {
+        settings.aws.access_key_id = Some(self.store.access_key_id.clone());
+        settings.aws.secret_access_key = Some(self.store.secret_access_key.clone());
+        settings.buckets.insert(
+            alias.to_owned(),
+            hoist_server::config::BucketRoute {
+                name: Some(bucket.to_owned()),
+                endpoint: Some(endpoint.to_owned()),
+                force_path_style: Some(true),
+                ..Default::default()
+            },
+        );
+    }
 }
 
 /// Hoist served in-process by [`Application`], stopped when dropped.
@@ -122,6 +207,12 @@ impl TestServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
+    }
+
+    /// Waits until no upload request is running and every multipart abort has finished, so
+    /// a test can check that nothing was left behind without guessing how long cleanup takes.
+    pub async fn uploads_idle(&self) {
+        self.state.uploads.idle().await;
     }
 
     /// The Prometheus text of `GET /metrics`.

@@ -117,11 +117,12 @@ impl BrowsePage {
                     _ => self.cursor.bottom(len),
                 }
                 // Reaching the end loads the next page, so big prefixes never load whole.
-                if self.cursor.selected + 1 >= len && !self.loading {
-                    if let Some(token) = self.cursor_token.clone() {
-                        self.loading = true;
-                        return BrowseEffect::Command(self.list(Some(token)));
-                    }
+                if self.cursor.selected + 1 >= len
+                    && !self.loading
+                    && let Some(token) = self.cursor_token.clone()
+                {
+                    self.loading = true;
+                    return BrowseEffect::Command(self.list(Some(token)));
                 }
             }
             Action::Open => {
@@ -237,13 +238,27 @@ mod tests {
     #[test]
     fn reaching_the_end_loads_the_next_page_once() {
         let mut page = page_with(&["docs/a", "docs/b"], &[], Some("tok"));
-        assert_eq!(page.handle(Action::Down), BrowseEffect::Command(Command::List {
-            alias: "uploads".into(),
-            prefix: "docs/".into(),
-            cursor: Some("tok".into()),
-        }));
-        assert_eq!(page.handle(Action::Down), BrowseEffect::None, "already loading");
-        page.loaded(Listing { objects: vec![object("docs/c")], total: 10, ..Listing::default() }, true);
+        assert_eq!(
+            page.handle(Action::Down),
+            BrowseEffect::Command(Command::List {
+                alias: "uploads".into(),
+                prefix: "docs/".into(),
+                cursor: Some("tok".into()),
+            })
+        );
+        assert_eq!(
+            page.handle(Action::Down),
+            BrowseEffect::None,
+            "already loading"
+        );
+        page.loaded(
+            Listing {
+                objects: vec![object("docs/c")],
+                total: 10,
+                ..Listing::default()
+            },
+            true,
+        );
         assert_eq!(page.objects.len(), 3);
         assert_eq!(page.cursor_token, None);
     }
@@ -252,7 +267,9 @@ mod tests {
     fn folders_open_and_back_goes_up() {
         let mut page = page_with(&["docs/a"], &["docs/2024/"], None);
         let effect = page.handle(Action::Open);
-        assert!(matches!(effect, BrowseEffect::Command(Command::List { ref prefix, .. }) if prefix == "docs/2024/"));
+        assert!(
+            matches!(effect, BrowseEffect::Command(Command::List { ref prefix, .. }) if prefix == "docs/2024/")
+        );
         assert_eq!(page.prefix, "docs/2024/");
         page.handle(Action::Back);
         assert_eq!(page.prefix, "docs/");
@@ -264,7 +281,10 @@ mod tests {
     #[test]
     fn marks_choose_what_to_delete() {
         let mut page = page_with(&["docs/a", "docs/b", "docs/c"], &[], None);
-        assert_eq!(page.handle(Action::Delete), BrowseEffect::ConfirmDelete(vec!["docs/a".into()]));
+        assert_eq!(
+            page.handle(Action::Delete),
+            BrowseEffect::ConfirmDelete(vec!["docs/a".into()])
+        );
         page.handle(Action::Mark);
         page.handle(Action::Down);
         page.handle(Action::Mark);
@@ -276,7 +296,11 @@ mod tests {
 
     #[test]
     fn filter_narrows_rows_by_name() {
-        let mut page = page_with(&["docs/Report.pdf", "docs/photo.png"], &["docs/reports/"], None);
+        let mut page = page_with(
+            &["docs/Report.pdf", "docs/photo.png"],
+            &["docs/reports/"],
+            None,
+        );
         page.filter = "rep".into();
         let rows = page.rows();
         assert_eq!(rows.len(), 2);

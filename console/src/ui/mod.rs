@@ -51,7 +51,10 @@ fn header_line(app: &App) -> Paragraph<'static> {
         Page::Triggers => "triggers".to_owned(),
     };
     Paragraph::new(Line::from(vec![
-        Span::styled(" Hoist ", Style::new().add_modifier(Modifier::BOLD).reversed()),
+        Span::styled(
+            " Hoist ",
+            Style::new().add_modifier(Modifier::BOLD).reversed(),
+        ),
         Span::raw(format!(" {} │ {place}", app.server)),
     ]))
 }

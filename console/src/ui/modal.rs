@@ -33,9 +33,16 @@ pub fn render(app: &App, modal: &Modal, frame: &mut Frame) {
                 Line::from(format!("Delete {} object(s) from {alias}?", keys.len())).bold(),
                 Line::from(""),
             ];
-            lines.extend(keys.iter().take(SHOWN_KEYS).map(|k| Line::from(format!("  {k}"))));
+            lines.extend(
+                keys.iter()
+                    .take(SHOWN_KEYS)
+                    .map(|k| Line::from(format!("  {k}"))),
+            );
             if keys.len() > SHOWN_KEYS {
-                lines.push(Line::from(format!("  … and {} more", keys.len() - SHOWN_KEYS)));
+                lines.push(Line::from(format!(
+                    "  … and {} more",
+                    keys.len() - SHOWN_KEYS
+                )));
             }
             lines.push(Line::from(""));
             lines.push(Line::from("y delete · n / esc keep"));

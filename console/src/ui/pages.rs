@@ -20,7 +20,11 @@ fn render_table(frame: &mut Frame, area: Rect, table: Table<'_>, selected: usize
 }
 
 pub fn buckets(page: &BucketsPage, frame: &mut Frame, area: Rect) {
-    let title = if page.loading { " Buckets (loading…) " } else { " Buckets " };
+    let title = if page.loading {
+        " Buckets (loading…) "
+    } else {
+        " Buckets "
+    };
     let rows = page.buckets.iter().map(|bucket| {
         Row::new(vec![
             Cell::from(bucket.alias.clone()),
@@ -30,11 +34,21 @@ pub fn buckets(page: &BucketsPage, frame: &mut Frame, area: Rect) {
     });
     let table = Table::new(
         rows,
-        [Constraint::Fill(1), Constraint::Length(16), Constraint::Length(8)],
+        [
+            Constraint::Fill(1),
+            Constraint::Length(16),
+            Constraint::Length(8),
+        ],
     )
     .header(Row::new(["alias", "region", ""]).bold())
     .block(Block::bordered().title(title));
-    render_table(frame, area, table, page.cursor.selected, !page.buckets.is_empty());
+    render_table(
+        frame,
+        area,
+        table,
+        page.cursor.selected,
+        !page.buckets.is_empty(),
+    );
 }
 
 pub fn browse(page: &BrowsePage, frame: &mut Frame, area: Rect) {
@@ -65,7 +79,11 @@ pub fn browse(page: &BrowsePage, frame: &mut Frame, area: Rect) {
         }
         BrowseRow::Object(object) => {
             let name = &object.key[page.prefix.len().min(object.key.len())..];
-            let mark = if page.marked.contains(&object.key) { "●" } else { " " };
+            let mark = if page.marked.contains(&object.key) {
+                "●"
+            } else {
+                " "
+            };
             Row::new(vec![
                 Cell::from(mark).red(),
                 Cell::from(name.to_owned()),
@@ -106,7 +124,11 @@ fn short_date(date: &str) -> String {
 pub fn triggers(page: &TriggersPage, frame: &mut Frame, area: Rect) {
     let [list, result] =
         Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area);
-    let title = if page.loading { " Triggers (loading…) " } else { " Triggers " };
+    let title = if page.loading {
+        " Triggers (loading…) "
+    } else {
+        " Triggers "
+    };
     let rows = page.triggers.iter().map(|trigger| {
         let kind = match &trigger.mode {
             Some(mode) if trigger.kind == "lambda" => format!("lambda/{mode}"),
@@ -116,11 +138,21 @@ pub fn triggers(page: &TriggersPage, frame: &mut Frame, area: Rect) {
     });
     let table = Table::new(
         rows,
-        [Constraint::Fill(1), Constraint::Length(13), Constraint::Length(7)],
+        [
+            Constraint::Fill(1),
+            Constraint::Length(13),
+            Constraint::Length(7),
+        ],
     )
     .header(Row::new(["name", "kind", "auth"]).bold())
     .block(Block::bordered().title(title));
-    render_table(frame, list, table, page.cursor.selected, !page.triggers.is_empty());
+    render_table(
+        frame,
+        list,
+        table,
+        page.cursor.selected,
+        !page.triggers.is_empty(),
+    );
 
     let mut lines: Vec<Line> = Vec::new();
     if let Some(name) = &page.pending {
@@ -129,7 +161,11 @@ pub fn triggers(page: &TriggersPage, frame: &mut Frame, area: Rect) {
         lines.push(Line::from(format!("trigger: {name}")).bold());
         match outcome {
             Ok(outcome) => {
-                let verdict = if outcome.success { "success".green() } else { "failed".red() };
+                let verdict = if outcome.success {
+                    "success".green()
+                } else {
+                    "failed".red()
+                };
                 lines.push(Line::from(vec!["result: ".into(), verdict]));
                 if let Some(code) = outcome.status_code {
                     lines.push(Line::from(format!("status: {code}")));

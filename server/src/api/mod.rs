@@ -1,6 +1,7 @@
 //! The HTTP API as poem-openapi operations; its types become `openapi/openapi.yaml`.
 //! Handlers are thin: they check auth, call a service, wrap the result.
 
+pub mod files;
 mod images;
 mod meta;
 pub mod objects;
@@ -8,6 +9,7 @@ mod triggers;
 
 use poem_openapi::{OpenApiService, Tags};
 
+pub use files::FilesApi;
 pub use images::ImagesApi;
 pub use meta::MetaApi;
 pub use triggers::TriggersApi;
@@ -17,6 +19,8 @@ pub use triggers::TriggersApi;
 pub enum Tag {
     /// Health, metadata and development helpers.
     Meta,
+    /// Uploading, listing and deleting files in bucket aliases.
+    Files,
     /// Base64 image uploads.
     Images,
     /// Lambda functions, Step Functions and webhooks called by a declared name.
@@ -24,13 +28,13 @@ pub enum Tag {
 }
 
 /// Every API of the gateway.
-pub type Api = (MetaApi, ImagesApi, TriggersApi);
+pub type Api = (MetaApi, FilesApi, ImagesApi, TriggersApi);
 
 /// The API as a poem endpoint plus its spec. Needs no runtime state, so the spec can be
 /// printed without configuration or AWS.
 pub fn service() -> OpenApiService<Api, ()> {
     OpenApiService::new(
-        (MetaApi, ImagesApi, TriggersApi),
+        (MetaApi, FilesApi, ImagesApi, TriggersApi),
         "Hoist",
         env!("CARGO_PKG_VERSION"),
     )

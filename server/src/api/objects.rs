@@ -3,6 +3,7 @@
 use poem_openapi::Object;
 
 use crate::storage::Bucket;
+use crate::storage::upload::Uploaded;
 
 /// An object Hoist stored.
 #[derive(Debug, Object)]
@@ -25,6 +26,17 @@ pub struct StoredObject {
 }
 
 impl StoredObject {
+    /// What the upload pipeline stored in `bucket`.
+    pub fn uploaded(bucket: &Bucket, uploaded: Uploaded) -> Self {
+        Self::new(
+            bucket,
+            uploaded.key,
+            uploaded.size,
+            uploaded.content_type,
+            uploaded.checksum,
+        )
+    }
+
     pub fn new(
         bucket: &Bucket,
         key: String,

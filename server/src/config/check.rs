@@ -198,6 +198,18 @@ pub fn check(settings: &Settings, env: &str) -> Vec<ConfigProblem> {
             "must hold at least one part (part_size)",
         ));
     }
+    if upload.parts_in_flight == 0 {
+        problems.push(ConfigProblem::new(
+            "upload.parts_in_flight",
+            "must be at least 1",
+        ));
+    }
+    if upload.read_timeout.is_zero() {
+        problems.push(ConfigProblem::new(
+            "upload.read_timeout",
+            "must be longer than zero",
+        ));
+    }
     let list = &settings.list;
     if list.max_limit == 0 || list.default_limit == 0 || list.default_limit > list.max_limit {
         problems.push(ConfigProblem::new(

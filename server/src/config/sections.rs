@@ -139,6 +139,13 @@ pub struct UploadSettings {
     pub max_file_size: u64,
     /// Memory all uploads together may hold in part buffers; beyond it uploads wait.
     pub max_buffer_bytes: u64,
+    /// Part buffers one upload may hold at once: the part being filled from the client plus
+    /// the parts being sent to S3 concurrently.
+    pub parts_in_flight: usize,
+    /// Longest wait for the next bytes of an upload body; a stalled client is cut off so it
+    /// does not hold buffer memory forever.
+    #[serde(with = "humantime_serde")]
+    pub read_timeout: Duration,
 }
 
 impl Default for UploadSettings {
@@ -147,6 +154,8 @@ impl Default for UploadSettings {
             part_size: 8 * 1024 * 1024,
             max_file_size: 5 * 1024 * 1024 * 1024,
             max_buffer_bytes: 256 * 1024 * 1024,
+            parts_in_flight: 4,
+            read_timeout: Duration::from_secs(60),
         }
     }
 }

@@ -144,6 +144,10 @@ const ERROR_STATUSES: &[(u16, &str)] = &[
         "The route, bucket alias, trigger or object does not exist.",
     ),
     (
+        408,
+        "The request body stopped arriving for longer than allowed.",
+    ),
+    (
         409,
         "The request conflicts with an earlier one (an Idempotency-Key reused with another payload).",
     ),

@@ -18,9 +18,20 @@ impl Crc32c {
         self.0 = crc32c::crc32c_append(self.0, bytes);
     }
 
+    /// The CRC32C of this run followed by another of `next_len` bytes, without reading
+    /// those bytes again: how per-part checksums add up to the whole object's.
+    pub fn combine(self, next: Crc32c, next_len: usize) -> Self {
+        Self(crc32c::crc32c_combine(self.0, next.0, next_len))
+    }
+
+    /// The big-endian bytes S3's base64 form encodes.
+    pub fn to_bytes(self) -> [u8; 4] {
+        self.0.to_be_bytes()
+    }
+
     /// The value as S3 spells it.
     pub fn to_base64(self) -> String {
-        STANDARD.encode(self.0.to_be_bytes())
+        STANDARD.encode(self.to_bytes())
     }
 
     /// The checksum of `bytes`, as S3 spells it.
@@ -46,6 +57,11 @@ mod tests {
         split.update(b"1234");
         split.update(b"56789");
         assert_eq!(split.to_base64(), Crc32c::of(b"123456789"));
+        let mut head = Crc32c::new();
+        head.update(b"1234");
+        let mut tail = Crc32c::new();
+        tail.update(b"56789");
+        assert_eq!(head.combine(tail, 5).to_base64(), Crc32c::of(b"123456789"));
         assert_eq!(Crc32c::of(b""), "AAAAAA==");
     }
 }

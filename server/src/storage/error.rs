@@ -22,6 +22,8 @@ pub enum StorageError {
     Backend { code: String, message: String },
     #[error("embedded store: {0}")]
     Embedded(String),
+    #[error("invalid cursor: {0}")]
+    InvalidCursor(String),
 }
 
 impl From<StorageError> for ApiError {
@@ -31,6 +33,9 @@ impl From<StorageError> for ApiError {
                 ApiError::bad_request("unknown-bucket", error.to_string())
             }
             StorageError::InvalidKey(_) => ApiError::bad_request("invalid-key", error.to_string()),
+            StorageError::InvalidCursor(_) => {
+                ApiError::bad_request("invalid-cursor", error.to_string())
+            }
             StorageError::NotFound(_) => ApiError::not_found("not-found", error.to_string()),
             StorageError::Unavailable(_) | StorageError::Backend { .. } => {
                 tracing::error!(%error, "storage call failed");

@@ -1,10 +1,13 @@
 //! Storage: bucket aliases resolved to S3 buckets, and the errors storage can raise.
 
 pub mod checksum;
+pub mod delete;
 pub mod embedded;
 mod error;
 pub mod keys;
+pub mod listing;
 pub mod s3;
+pub mod upload;
 
 pub use error::StorageError;
 

@@ -1,17 +1,25 @@
 //! The S3 client of one bucket alias. aws-sdk-s3 types stay in this file; everything above
 //! sees Hoist's own types and [`StorageError`].
 
-use std::time::Duration;
+use std::collections::HashSet;
+use std::time::{Duration, SystemTime};
 
 use aws_config::SdkConfig;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::Region;
-use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{BuildError, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::delete_objects::DeleteObjectsOutput;
 use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{
+    ChecksumAlgorithm, ChecksumType, CompletedMultipartUpload, CompletedPart, Delete,
+    ObjectIdentifier,
+};
 use bytes::Bytes;
 
 use super::StorageError;
+use super::delete::{DeleteOutcome, KeyFailure};
+use super::listing::ObjectSummary;
 use crate::aws::{self, CallFailure};
 
 /// How one alias reaches its bucket.
@@ -98,6 +106,10 @@ impl S3Bucket {
 
     /// Stores a small object whole with one PutObject. S3 verifies `crc32c` (base64, as in
     /// `x-amz-checksum-crc32c`) and refuses the object if the bytes do not match.
+    ///
+    /// The payload is not hashed for the SigV4 signature (`UNSIGNED-PAYLOAD`): the CRC32C
+    /// already protects the bytes end to end, and a SHA-256 of every byte would cost more CPU
+    /// than the rest of the upload path together.
     pub async fn put_object(
         &self,
         key: &str,
@@ -112,10 +124,218 @@ impl S3Bucket {
             .content_type(content_type)
             .checksum_crc32_c(crc32c)
             .body(ByteStream::from(body))
+            .customize()
+            .disable_payload_signing()
             .send()
             .await
             .map(drop)
             .map_err(map_sdk_error)
+    }
+
+    /// Starts a multipart upload whose object checksum is the CRC32C of the whole object
+    /// (`FULL_OBJECT`), so the value S3 stores is the one Hoist computed and returned, not a
+    /// checksum of part checksums. Returns the upload id.
+    pub async fn create_multipart_upload(
+        &self,
+        key: &str,
+        content_type: &str,
+    ) -> Result<String, StorageError> {
+        let output = self
+            .client
+            .create_multipart_upload()
+            .bucket(self.bucket())
+            .key(key)
+            .content_type(content_type)
+            .checksum_algorithm(ChecksumAlgorithm::Crc32C)
+            .checksum_type(ChecksumType::FullObject)
+            .send()
+            .await
+            .map_err(map_sdk_error)?;
+        output
+            .upload_id()
+            .map(str::to_owned)
+            .ok_or_else(|| StorageError::Backend {
+                code: "MissingUploadId".into(),
+                message: "CreateMultipartUpload answered without an upload id".into(),
+            })
+    }
+
+    /// Sends one part with its CRC32C (S3 verifies it); returns the part's ETag.
+    pub async fn upload_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: i32,
+        body: Bytes,
+        crc32c: &str,
+    ) -> Result<String, StorageError> {
+        let output = self
+            .client
+            .upload_part()
+            .bucket(self.bucket())
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(part_number)
+            .checksum_crc32_c(crc32c)
+            .body(ByteStream::from(body))
+            .customize()
+            .disable_payload_signing()
+            .send()
+            .await
+            .map_err(map_sdk_error)?;
+        output
+            .e_tag()
+            .map(str::to_owned)
+            .ok_or_else(|| StorageError::Backend {
+                code: "MissingETag".into(),
+                message: format!("UploadPart {part_number} answered without an ETag"),
+            })
+    }
+
+    /// Completes a multipart upload. `crc32c` is the CRC32C of the whole object, which S3
+    /// checks against the parts it holds before the object appears.
+    pub async fn complete_multipart_upload(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: &[PartReceipt],
+        crc32c: &str,
+        size: u64,
+    ) -> Result<(), StorageError> {
+        let parts = parts
+            .iter()
+            .map(|part| {
+                CompletedPart::builder()
+                    .part_number(part.number)
+                    .e_tag(&part.etag)
+                    .checksum_crc32_c(&part.crc32c)
+                    .build()
+            })
+            .collect();
+        self.client
+            .complete_multipart_upload()
+            .bucket(self.bucket())
+            .key(key)
+            .upload_id(upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .checksum_crc32_c(crc32c)
+            .checksum_type(ChecksumType::FullObject)
+            .mpu_object_size(i64::try_from(size).unwrap_or(i64::MAX))
+            .send()
+            .await
+            .map(drop)
+            .map_err(map_sdk_error)
+    }
+
+    /// Abandons a multipart upload and the parts S3 holds for it.
+    pub async fn abort_multipart_upload(
+        &self,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(), StorageError> {
+        self.client
+            .abort_multipart_upload()
+            .bucket(self.bucket())
+            .key(key)
+            .upload_id(upload_id)
+            .send()
+            .await
+            .map(drop)
+            .map_err(map_sdk_error)
+    }
+
+    /// Every object under `prefix` in S3's (lexical) order, at most `max_keys` of them, and
+    /// whether more exist beyond that cap.
+    pub async fn list_objects(
+        &self,
+        prefix: &str,
+        max_keys: usize,
+        folders: Option<&mut Vec<String>>,
+    ) -> Result<(Vec<ObjectSummary>, bool), StorageError> {
+        let mut objects = Vec::new();
+        let mut continuation = None;
+        // With a folder list to fill, S3 lists one level: objects directly in `prefix`, and
+        // each deeper prefix once, as a common prefix.
+        let delimiter = folders.is_some().then_some("/");
+        let mut folders = folders;
+        loop {
+            let found = objects.len() + folders.as_ref().map_or(0, |f| f.len());
+            let page_size = max_keys.saturating_sub(found).clamp(1, LIST_PAGE_SIZE);
+            let output = self
+                .client
+                .list_objects_v2()
+                .bucket(self.bucket())
+                .prefix(prefix)
+                .set_delimiter(delimiter.map(str::to_owned))
+                .max_keys(i32::try_from(page_size).unwrap_or(1000))
+                .set_continuation_token(continuation.take())
+                .send()
+                .await
+                .map_err(map_sdk_error)?;
+            if let Some(folders) = folders.as_deref_mut() {
+                folders.extend(
+                    output
+                        .common_prefixes()
+                        .iter()
+                        .filter_map(|common| common.prefix().map(str::to_owned)),
+                );
+            }
+            objects.extend(output.contents().iter().filter_map(|object| {
+                Some(ObjectSummary {
+                    key: object.key()?.to_owned(),
+                    last_modified: object
+                        .last_modified()
+                        .and_then(|date| SystemTime::try_from(*date).ok())
+                        .unwrap_or(SystemTime::UNIX_EPOCH),
+                    size: object
+                        .size()
+                        .and_then(|size| u64::try_from(size).ok())
+                        .unwrap_or(0),
+                })
+            }));
+            let more = output.is_truncated().unwrap_or(false);
+            if !more {
+                return Ok((objects, false));
+            }
+            if objects.len() + folders.as_ref().map_or(0, |f| f.len()) >= max_keys {
+                return Ok((objects, true));
+            }
+            continuation = output.next_continuation_token().map(str::to_owned);
+            if continuation.is_none() {
+                return Err(StorageError::Backend {
+                    code: "MissingContinuationToken".into(),
+                    message: "a truncated listing came without a continuation token".into(),
+                });
+            }
+        }
+    }
+
+    /// One DeleteObjects call (at most 1000 keys, S3's limit), in verbose mode so S3 names
+    /// every key it deleted as well as every key it could not.
+    pub async fn delete_objects(&self, keys: &[String]) -> Result<DeleteOutcome, StorageError> {
+        let objects = keys
+            .iter()
+            .map(|key| ObjectIdentifier::builder().key(key).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(build_error)?;
+        let delete = Delete::builder()
+            .set_objects(Some(objects))
+            .quiet(false)
+            .build()
+            .map_err(build_error)?;
+        let output = self
+            .client
+            .delete_objects()
+            .bucket(self.bucket())
+            .delete(delete)
+            .send()
+            .await
+            .map_err(map_sdk_error)?;
+        Ok(delete_outcome(keys, &output))
     }
 
     /// Creates the bucket unless it exists (embedded store and tests).
@@ -141,6 +361,62 @@ impl S3Bucket {
             }
             Err(error) => Err(map_sdk_error(error)),
         }
+    }
+}
+
+/// S3 returns at most 1000 keys per ListObjectsV2 call.
+const LIST_PAGE_SIZE: usize = 1000;
+
+/// A part S3 accepted, as CompleteMultipartUpload needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartReceipt {
+    pub number: i32,
+    pub etag: String,
+    /// CRC32C of the part, base64.
+    pub crc32c: String,
+}
+
+/// What S3 said about each key of one DeleteObjects call. A key S3 named in neither list is
+/// reported as a failure too: silence is not a confirmation.
+fn delete_outcome(requested: &[String], output: &DeleteObjectsOutput) -> DeleteOutcome {
+    let deleted: Vec<String> = output
+        .deleted()
+        .iter()
+        .filter_map(|object| object.key().map(str::to_owned))
+        .collect();
+    let mut failures: Vec<KeyFailure> = output
+        .errors()
+        .iter()
+        .map(|error| KeyFailure {
+            key: error.key().unwrap_or_default().to_owned(),
+            code: error.code().unwrap_or("Unknown").to_owned(),
+            message: error.message().unwrap_or_default().to_owned(),
+        })
+        .collect();
+    let answered: HashSet<String> = deleted
+        .iter()
+        .chain(failures.iter().map(|failure| &failure.key))
+        .cloned()
+        .collect();
+    for key in requested {
+        if !answered.contains(key) {
+            failures.push(KeyFailure {
+                key: key.clone(),
+                code: "NotConfirmed".into(),
+                message: "S3 reported this key neither deleted nor failed".into(),
+            });
+        }
+    }
+    DeleteOutcome {
+        deleted,
+        errors: failures,
+    }
+}
+
+fn build_error(error: BuildError) -> StorageError {
+    StorageError::Backend {
+        code: "InvalidRequest".into(),
+        message: error.to_string(),
     }
 }
 
@@ -189,6 +465,39 @@ mod tests {
                 credentials: None,
             },
         )
+    }
+
+    #[test]
+    fn every_key_of_a_delete_answer_is_accounted_for() {
+        use aws_sdk_s3::types::{DeletedObject, Error as S3KeyError};
+        let output = DeleteObjectsOutput::builder()
+            .deleted(DeletedObject::builder().key("gone").build())
+            .errors(
+                S3KeyError::builder()
+                    .key("locked")
+                    .code("AccessDenied")
+                    .message("Access Denied")
+                    .build(),
+            )
+            .build();
+        let requested = ["gone", "locked", "unanswered"].map(String::from);
+        let outcome = delete_outcome(&requested, &output);
+        assert_eq!(outcome.deleted, ["gone"]);
+        assert_eq!(
+            outcome.errors,
+            [
+                KeyFailure {
+                    key: "locked".into(),
+                    code: "AccessDenied".into(),
+                    message: "Access Denied".into(),
+                },
+                KeyFailure {
+                    key: "unanswered".into(),
+                    code: "NotConfirmed".into(),
+                    message: "S3 reported this key neither deleted nor failed".into(),
+                },
+            ]
+        );
     }
 
     #[test]

@@ -1,0 +1,202 @@
+//! The console driven by key presses against a real `hoist-server` (embedded store): an
+//! upload, a delete and a trigger really happen, checked past the console (an independent
+//! S3 client, and the webhook's own record).
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use hoist_client::Connect;
+use hoist_console::App;
+use hoist_console::app::Status;
+use hoist_console::executor::Executor;
+use hoist_console::keymap::Keymap;
+use hoist_console::msg::Msg;
+use hoist_console::pages::Page;
+use hoist_server::config::TriggerRoute;
+use hoist_tests::TestServer;
+use hoist_tests::peers::Recorder;
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+
+/// The app, its executor, and the channel completions come back on.
+struct Driver {
+    app: App,
+    executor: Executor,
+    rx: UnboundedReceiver<Msg>,
+}
+
+impl Driver {
+    fn start(server: &TestServer) -> Self {
+        let (tx, rx) = unbounded_channel();
+        let connect = Connect::new(&server.base_url, Some(server.token(true)));
+        let mut executor = Executor::new(connect, tx).unwrap();
+        let (app, commands) = App::new(server.base_url.clone(), Keymap::default());
+        commands.into_iter().for_each(|c| executor.run(c));
+        Self { app, executor, rx }
+    }
+
+    fn send(&mut self, msg: Msg) {
+        for command in self.app.update(msg) {
+            self.executor.run(command);
+        }
+    }
+
+    fn press(&mut self, code: KeyCode) {
+        self.send(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
+
+    fn ctrl(&mut self, c: char) {
+        self.send(Msg::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::CONTROL,
+        )));
+    }
+
+    fn type_text(&mut self, text: &str) {
+        text.chars().for_each(|c| self.press(KeyCode::Char(c)));
+    }
+
+    /// Feeds completions until `done` holds (or fails after 30 s without one).
+    async fn settle(&mut self, what: &str, done: impl Fn(&App) -> bool) {
+        while !done(&self.app) {
+            let msg = tokio::time::timeout(Duration::from_secs(30), self.rx.recv())
+                .await
+                .unwrap_or_else(|_| panic!("no completion while waiting for {what}"))
+                .expect("executor alive");
+            self.send(msg);
+        }
+    }
+
+    fn browse_rows(&self) -> Vec<String> {
+        match &self.app.page {
+            Page::Browse(page) => page
+                .rows()
+                .iter()
+                .map(|row| match row {
+                    hoist_console::pages::browse::Row::Folder(f) => f.to_string(),
+                    hoist_console::pages::browse::Row::Object(o) => o.key.clone(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn listing_loaded(app: &App) -> bool {
+    matches!(&app.page, Page::Browse(page) if !page.loading)
+}
+
+#[tokio::test]
+async fn upload_delete_and_trigger_through_the_console() {
+    let webhook = Recorder::start(200, serde_json::json!({"accepted": true})).await;
+    let hook_url = webhook.url.clone();
+    let server = TestServer::start_with(move |settings| {
+        settings.triggers.insert(
+            "notify".into(),
+            TriggerRoute {
+                kind: "http".into(),
+                target: hook_url,
+                ..TriggerRoute::default()
+            },
+        );
+    })
+    .await;
+    let s3 = server.embedded_s3();
+    let mut driver = Driver::start(&server);
+    driver
+        .settle("buckets", |app| !app.buckets.buckets.is_empty())
+        .await;
+
+    // Open the default alias (the cursor starts on it).
+    driver.press(KeyCode::Enter);
+    driver.settle("the listing", listing_loaded).await;
+
+    // Upload a local file by typing its path.
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().join("console-report.txt");
+    let content = b"uploaded from the console\n".repeat(1000);
+    std::fs::write(&local, &content).unwrap();
+    driver.press(KeyCode::Char('u'));
+    driver.type_text(local.to_str().unwrap());
+    driver.press(KeyCode::Enter);
+    driver
+        .settle("the upload", |app| {
+            !app.uploads.is_busy() && matches!(app.status, Some(Status::Info(_)))
+        })
+        .await;
+    assert_eq!(
+        driver.app.status,
+        Some(Status::Info(
+            "uploaded console-report.txt to uploads".into()
+        ))
+    );
+    let stored = s3
+        .get_object()
+        .bucket("hoist-uploads")
+        .key("console-report.txt")
+        .send()
+        .await
+        .expect("the object exists in the store");
+    assert_eq!(
+        stored.body.collect().await.unwrap().into_bytes().as_ref(),
+        &content[..]
+    );
+    driver.settle("the refreshed listing", listing_loaded).await;
+    assert!(
+        driver
+            .browse_rows()
+            .contains(&"console-report.txt".to_owned())
+    );
+
+    // Delete it: select, d, confirm.
+    let row = driver
+        .browse_rows()
+        .iter()
+        .position(|k| k == "console-report.txt")
+        .unwrap();
+    driver.press(KeyCode::Home);
+    (0..row).for_each(|_| driver.press(KeyCode::Down));
+    driver.press(KeyCode::Char('d'));
+    driver.press(KeyCode::Char('y'));
+    driver
+        .settle(
+            "the delete",
+            |app| matches!(&app.status, Some(Status::Info(text)) if text.starts_with("deleted")),
+        )
+        .await;
+    let gone = s3
+        .head_object()
+        .bucket("hoist-uploads")
+        .key("console-report.txt")
+        .send()
+        .await;
+    assert!(gone.is_err(), "the object is gone from the store");
+
+    // Trigger the webhook with a payload typed in the editor.
+    driver.press(KeyCode::Char('t'));
+    driver
+        .settle("the triggers", |app| app.triggers.loaded)
+        .await;
+    let index = driver
+        .app
+        .triggers
+        .triggers
+        .iter()
+        .position(|t| t.name == "notify")
+        .expect("the declared trigger is listed");
+    driver.press(KeyCode::Home);
+    (0..index).for_each(|_| driver.press(KeyCode::Down));
+    driver.press(KeyCode::Enter);
+    driver.type_text("\"eventId\": \"ev-42\"");
+    driver.ctrl('s');
+    driver
+        .settle("the trigger", |app| app.triggers.last.is_some())
+        .await;
+    let (name, outcome) = driver.app.triggers.last.clone().unwrap();
+    assert_eq!(name, "notify");
+    let outcome = outcome.expect("the trigger succeeded");
+    assert!(outcome.success);
+    assert_eq!(outcome.payload, Some(serde_json::json!({"accepted": true})));
+    let requests = webhook.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].json(), serde_json::json!({"eventId": "ev-42"}));
+}

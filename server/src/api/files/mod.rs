@@ -1,0 +1,328 @@
+//! The file operations: upload (multipart and raw), newest-first listing with paging, and
+//! batch delete. All need a supreme token; all name buckets by alias.
+
+mod payload;
+mod receive;
+mod types;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use poem::Request;
+use poem::web::Data;
+use poem_openapi::OpenApi;
+use poem_openapi::param::{Header, Query};
+use poem_openapi::payload::Json;
+
+pub use payload::{FileForm, RawBody};
+pub use types::{DeleteFailure, DeleteReport, FilePage, ListResponse, ListedFile, PageResponse};
+
+use super::Tag;
+use super::objects::StoredObject;
+use crate::auth::{BearerAuth, Level};
+use crate::http::{self, ApiError, ApiResult, ok};
+use crate::state::AppState;
+use crate::storage::listing::{Cursor, Listing, PageStart};
+use crate::storage::upload::Expected;
+use crate::storage::{delete, keys};
+use receive::RawUpload;
+
+pub struct FilesApi;
+
+#[OpenApi(tag = "Tag::Files")]
+impl FilesApi {
+    /// Upload a file (multipart form).
+    ///
+    /// The old upload-service's route: fields `prefix`, `bucketName` and `file`; the key is
+    /// the normalized prefix plus the file's name. The file streams to S3 as it arrives when
+    /// the destination is known before `file` starts: send `prefix` and `bucketName` first,
+    /// or put them in the query string. Otherwise the file waits in a temporary file until
+    /// the form ends. 413 `file-too-large` the moment the file crosses `upload.max_file_size`;
+    /// nothing is stored on any error.
+    #[oai(path = "/files", method = "post", operation_id = "uploadFile")]
+    async fn upload_file(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        request: &Request,
+        /// Bucket alias; the form field of the same name may give it instead.
+        #[oai(name = "bucketName")]
+        bucket_name: Query<Option<String>>,
+        /// Key prefix; the form field of the same name may give it instead.
+        prefix: Query<Option<String>>,
+        form: FileForm,
+    ) -> ApiResult<StoredObject> {
+        state.require(&auth, Level::Supreme)?;
+        let result = receive::form(
+            &state,
+            form,
+            bucket_name.0,
+            prefix.0,
+            content_length(request),
+        )
+        .await;
+        ok(count_failure(&state, result)?)
+    }
+
+    /// Upload a file (raw body).
+    ///
+    /// Streams the request body to S3 under `key`. `Content-Type` (or the `contentType`
+    /// parameter) becomes the object's type; when absent or `application/octet-stream` the
+    /// type is sniffed from the first bytes. With `x-amz-checksum-crc32c` or
+    /// `x-amz-checksum-sha256` (base64, as S3 spells them) the bytes are checked before
+    /// anything is stored: a mismatch is 400 `checksum-mismatch`.
+    #[oai(path = "/files/object", method = "put", operation_id = "putFileObject")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "each argument is one documented parameter"
+    )]
+    async fn put_file_object(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        request: &Request,
+        /// Bucket alias (default: the configured default alias).
+        #[oai(name = "bucketName")]
+        bucket_name: Query<Option<String>>,
+        /// The full object key, such as `reports/2024/q1.pdf`.
+        key: Query<String>,
+        /// The object's type, for clients that cannot set `Content-Type`; wins over it.
+        #[oai(name = "contentType")]
+        content_type: Query<Option<String>>,
+        /// CRC32C of the body, base64 of the big-endian value.
+        #[oai(name = "x-amz-checksum-crc32c")]
+        checksum_crc32c: Header<Option<String>>,
+        /// SHA-256 of the body, base64.
+        #[oai(name = "x-amz-checksum-sha256")]
+        checksum_sha256: Header<Option<String>>,
+        body: RawBody,
+    ) -> ApiResult<StoredObject> {
+        state.require(&auth, Level::Supreme)?;
+        let result = async {
+            let upload = RawUpload {
+                bucket_name: bucket_name.0,
+                key: key.0,
+                content_type: content_type
+                    .0
+                    .or_else(|| request.content_type().map(str::to_owned)),
+                expected: Expected::from_headers(
+                    checksum_crc32c.0.as_deref(),
+                    checksum_sha256.0.as_deref(),
+                )?,
+                content_length: content_length(request),
+            };
+            receive::raw(&state, upload, body).await
+        }
+        .await;
+        ok(count_failure(&state, result)?)
+    }
+
+    /// List files, newest first.
+    ///
+    /// Every object under the prefix, sorted by last-modified date, newest first. S3 cannot
+    /// sort, so the whole prefix is read, up to `list.max_keys` objects (10,000 by default);
+    /// the `x-truncated` header says whether that cap was hit.
+    #[oai(path = "/files/list", method = "get", operation_id = "listFiles")]
+    async fn list_files(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        /// Key prefix (a folder); normalized to one trailing `/`. Default: the whole bucket.
+        prefix: Query<Option<String>>,
+        /// Bucket alias (default: the configured default alias).
+        #[oai(name = "bucketName")]
+        bucket_name: Query<Option<String>>,
+    ) -> Result<ListResponse, ApiError> {
+        state.require(&auth, Level::Supreme)?;
+        let bucket = state.buckets.resolve(bucket_name.0.as_deref())?;
+        let prefix = keys::normalize_prefix(prefix.0.as_deref().unwrap_or_default())?;
+        let listing =
+            Listing::newest_first(&bucket.store, &prefix, state.settings.list.max_keys).await?;
+        let items = listing.objects.iter().map(ListedFile::from).collect();
+        Ok(ListResponse::Ok(
+            Json(http::Data { data: items }),
+            listing.truncated,
+        ))
+    }
+
+    /// List files, one page at a time.
+    ///
+    /// The same newest-first order as `GET /files/list`, a page at a time: by `offset`, or by
+    /// the `cursor` a previous page returned. A cursor continues exactly after the last
+    /// object that page showed, even when newer objects were added since (an offset would
+    /// shift and repeat objects).
+    #[oai(
+        path = "/files/list/data",
+        method = "get",
+        operation_id = "listFilesPage"
+    )]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "each argument is one documented parameter"
+    )]
+    async fn list_files_page(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        /// Key prefix (a folder); normalized to one trailing `/`. Default: the whole bucket.
+        prefix: Query<Option<String>>,
+        /// Bucket alias (default: the configured default alias).
+        #[oai(name = "bucketName")]
+        bucket_name: Query<Option<String>>,
+        /// Page size, 1 to `list.max_limit` (1000 by default); default `list.default_limit`
+        /// (50 by default).
+        limit: Query<Option<u32>>,
+        /// Objects to skip. Not together with `cursor`.
+        offset: Query<Option<u64>>,
+        /// The `cursor` of the previous page.
+        cursor: Query<Option<String>>,
+        /// `/` lists one level, like a folder: only objects directly in `prefix` are paged,
+        /// and its sub-prefixes come back in `folders`. No other delimiter is accepted.
+        delimiter: Query<Option<String>>,
+    ) -> Result<PageResponse, ApiError> {
+        state.require(&auth, Level::Supreme)?;
+        let settings = &state.settings.list;
+        let limit = limit.0.unwrap_or(settings.default_limit);
+        if limit == 0 || limit > settings.max_limit {
+            return Err(ApiError::bad_request(
+                "bad-request",
+                format!("limit must be between 1 and {}", settings.max_limit),
+            ));
+        }
+        let bucket = state.buckets.resolve(bucket_name.0.as_deref())?;
+        let prefix = keys::normalize_prefix(prefix.0.as_deref().unwrap_or_default())?;
+        let start = match (cursor.0, offset.0) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::bad_request(
+                    "bad-request",
+                    "give either offset or cursor, not both",
+                ));
+            }
+            (Some(cursor), None) => {
+                PageStart::After(Cursor::decode(&cursor, &bucket.alias, &prefix)?)
+            }
+            (None, offset) => {
+                PageStart::Offset(usize::try_from(offset.unwrap_or(0)).unwrap_or(usize::MAX))
+            }
+        };
+        let listing = match delimiter.0.as_deref() {
+            None => Listing::newest_first(&bucket.store, &prefix, settings.max_keys).await?,
+            Some("/") => Listing::one_level(&bucket.store, &prefix, settings.max_keys).await?,
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "bad-request",
+                    "the only delimiter is `/`",
+                ));
+            }
+        };
+        let limit = limit as usize;
+        let page = listing.page(&start, limit, &bucket.alias, &prefix);
+        let data = FilePage {
+            items: page.items.iter().map(ListedFile::from).collect(),
+            total: listing.objects.len() as u64,
+            page: (page.first_index / limit + 1) as u64,
+            cursor: page.next.as_ref().map(Cursor::encode),
+            folders: listing.folders.clone(),
+        };
+        Ok(PageResponse::Ok(
+            Json(http::Data { data }),
+            listing.truncated,
+        ))
+    }
+
+    /// Delete files.
+    ///
+    /// `fileKeys` is one comma-separated list (the old service's format): keys are trimmed
+    /// and de-duplicated, at most `delete.max_keys` (10,000 by default). They are deleted in
+    /// batches of 1000; every key S3 did not delete is listed in `errors` with S3's reason.
+    #[oai(path = "/files", method = "delete", operation_id = "deleteFiles")]
+    async fn delete_files(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        /// Comma-separated object keys, such as `a.pdf,reports/b.pdf`.
+        #[oai(name = "fileKeys")]
+        file_keys: Query<Option<String>>,
+        /// Bucket alias (default: the configured default alias).
+        #[oai(name = "bucketName")]
+        bucket_name: Query<Option<String>>,
+    ) -> ApiResult<DeleteReport> {
+        state.require(&auth, Level::Supreme)?;
+        let bucket = state.buckets.resolve(bucket_name.0.as_deref())?;
+        let keys = parse_file_keys(
+            file_keys.0.as_deref().unwrap_or_default(),
+            state.settings.delete.max_keys,
+        )?;
+        let outcome = delete::delete_keys(&bucket.store, &keys).await?;
+        ok(DeleteReport::from(outcome))
+    }
+}
+
+/// The declared body length, a bound used to size buffers and refuse oversized bodies early.
+fn content_length(request: &Request) -> Option<u64> {
+    request
+        .header(poem::http::header::CONTENT_LENGTH)
+        .and_then(|value| value.parse().ok())
+}
+
+/// Counts a failed upload by its error code.
+fn count_failure<T>(state: &AppState, result: Result<T, ApiError>) -> Result<T, ApiError> {
+    if let Err(error) = &result {
+        state
+            .metrics
+            .upload_failures
+            .with_label_values(&[error.code.as_ref()])
+            .inc();
+    }
+    result
+}
+
+/// `a, b,,a` → `[a, b]`: trimmed, empty entries dropped, duplicates removed (first kept),
+/// each key checked.
+fn parse_file_keys(raw: &str, max_keys: usize) -> Result<Vec<String>, ApiError> {
+    let mut seen = HashSet::new();
+    let keys: Vec<String> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|key| !key.is_empty() && seen.insert(*key))
+        .map(str::to_owned)
+        .collect();
+    if keys.is_empty() {
+        return Err(ApiError::bad_request(
+            "missing-file-keys",
+            "fileKeys names no key",
+        ));
+    }
+    if keys.len() > max_keys {
+        return Err(ApiError::bad_request(
+            "too-many-keys",
+            format!(
+                "fileKeys names {} keys; at most {max_keys} per request",
+                keys.len()
+            ),
+        ));
+    }
+    for key in &keys {
+        keys::validate_key(key)?;
+    }
+    Ok(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_keys_are_trimmed_deduplicated_and_checked() {
+        assert_eq!(
+            parse_file_keys(" a.pdf, b/c.txt,,a.pdf ,", 10).unwrap(),
+            ["a.pdf", "b/c.txt"]
+        );
+        let codes = |raw: &str, max| parse_file_keys(raw, max).unwrap_err().code;
+        assert_eq!(codes("", 10), "missing-file-keys");
+        assert_eq!(codes(" , ,", 10), "missing-file-keys");
+        assert_eq!(codes("a,b,c", 2), "too-many-keys");
+        assert_eq!(codes("a,../etc/passwd", 10), "invalid-key");
+        assert_eq!(codes("a,b\u{7}", 10), "invalid-key");
+    }
+}

@@ -1,0 +1,106 @@
+//! What the file operations answer with.
+
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object};
+
+use crate::http::Data;
+use crate::storage::delete::{DeleteOutcome, KeyFailure};
+use crate::storage::listing::ObjectSummary;
+
+/// One object in a listing.
+#[derive(Debug, Object)]
+pub struct ListedFile {
+    /// The full object key.
+    pub key: String,
+    /// When it was last written: RFC 3339 UTC with milliseconds, as S3 reports it.
+    pub date: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+impl From<&ObjectSummary> for ListedFile {
+    fn from(object: &ObjectSummary) -> Self {
+        Self {
+            key: object.key.clone(),
+            date: humantime::format_rfc3339_millis(object.last_modified).to_string(),
+            size: object.size,
+        }
+    }
+}
+
+/// One page of a newest-first listing.
+#[derive(Debug, Object)]
+pub struct FilePage {
+    /// The objects of this page, newest first.
+    pub items: Vec<ListedFile>,
+    /// Objects in the whole listing (at most `list.max_keys`).
+    pub total: u64,
+    /// 1-based number of this page for the requested `limit`.
+    pub page: u64,
+    /// Pass as `cursor` to get the page after this one; stable while objects are added.
+    /// Absent on the last page.
+    pub cursor: Option<String>,
+    /// With `delimiter=/`: the sub-prefixes (folders) directly under `prefix`, each ending
+    /// in `/`, by name, all of them on every page. Empty without a delimiter.
+    pub folders: Vec<String>,
+}
+
+/// The outcome of a batch delete.
+#[derive(Debug, Object)]
+pub struct DeleteReport {
+    /// Keys S3 confirmed deleted (deleting a key that does not exist succeeds, as in S3).
+    pub deleted: Vec<String>,
+    /// Keys that were not deleted, with S3's reason.
+    pub errors: Vec<DeleteFailure>,
+}
+
+/// A key that was not deleted.
+#[derive(Debug, Object)]
+pub struct DeleteFailure {
+    pub key: String,
+    /// S3's error code, such as `AccessDenied`; `RequestFailed` when the store was
+    /// unreachable for this key's batch.
+    pub code: String,
+    pub message: String,
+}
+
+impl From<DeleteOutcome> for DeleteReport {
+    fn from(outcome: DeleteOutcome) -> Self {
+        Self {
+            deleted: outcome.deleted,
+            errors: outcome
+                .errors
+                .into_iter()
+                .map(|KeyFailure { key, code, message }| DeleteFailure { key, code, message })
+                .collect(),
+        }
+    }
+}
+
+/// `GET /files/list`'s answer.
+#[derive(Debug, ApiResponse)]
+pub enum ListResponse {
+    /// The objects under the prefix, newest first.
+    #[oai(status = 200)]
+    Ok(
+        Json<Data<Vec<ListedFile>>>,
+        /// `true` when the prefix holds more objects than `list.max_keys`: then only the
+        /// first `max_keys` keys in S3's lexical order were read and sorted.
+        #[oai(header = "x-truncated")]
+        bool,
+    ),
+}
+
+/// `GET /files/list/data`'s answer.
+#[derive(Debug, ApiResponse)]
+pub enum PageResponse {
+    /// One page of the objects under the prefix, newest first.
+    #[oai(status = 200)]
+    Ok(
+        Json<Data<FilePage>>,
+        /// `true` when the prefix holds more objects than `list.max_keys` (see
+        /// `GET /files/list`).
+        #[oai(header = "x-truncated")]
+        bool,
+    ),
+}

@@ -1,0 +1,126 @@
+//! Reads an upload body chunk by chunk with the size limit and the stall timeout applied,
+//! so both hold wherever the bytes go next (part buffers or a spool file).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+
+use super::UploadError;
+
+/// The limits every upload body is read under.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest accepted file, in bytes (`upload.max_file_size`).
+    pub max_size: u64,
+    /// Longest wait for the next chunk (`upload.read_timeout`).
+    pub read_timeout: Duration,
+}
+
+/// A body being read: the source, the bytes counted so far, and at most one chunk that was
+/// read but not used yet.
+pub struct BodyReader<S> {
+    source: S,
+    limits: Limits,
+    received: u64,
+    pushed_back: Option<Bytes>,
+}
+
+impl<S> BodyReader<S>
+where
+    S: Stream<Item = Result<Bytes, UploadError>> + Unpin,
+{
+    pub fn new(source: S, limits: Limits) -> Self {
+        Self {
+            source,
+            limits,
+            received: 0,
+            pushed_back: None,
+        }
+    }
+
+    /// The next non-empty chunk, or `None` at the end of the body. Fails the moment the body
+    /// grows past the limit, and when no bytes arrive within the read timeout.
+    pub async fn next_chunk(&mut self) -> Result<Option<Bytes>, UploadError> {
+        if let Some(chunk) = self.pushed_back.take() {
+            return Ok(Some(chunk));
+        }
+        loop {
+            let next = tokio::time::timeout(self.limits.read_timeout, self.source.next())
+                .await
+                .map_err(|_| UploadError::Stalled(self.limits.read_timeout))?;
+            match next {
+                None => return Ok(None),
+                Some(Err(error)) => return Err(error),
+                Some(Ok(chunk)) if chunk.is_empty() => continue,
+                Some(Ok(chunk)) => {
+                    self.received += chunk.len() as u64;
+                    if self.received > self.limits.max_size {
+                        return Err(UploadError::TooLarge {
+                            limit: self.limits.max_size,
+                        });
+                    }
+                    return Ok(Some(chunk));
+                }
+            }
+        }
+    }
+
+    /// Gives back the unused tail of a chunk; the next call returns it first.
+    pub fn push_back(&mut self, chunk: Bytes) {
+        debug_assert!(
+            self.pushed_back.is_none(),
+            "one chunk is pushed back at a time"
+        );
+        if !chunk.is_empty() {
+            self.pushed_back = Some(chunk);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::stream;
+
+    fn limits(max_size: u64) -> Limits {
+        Limits {
+            max_size,
+            read_timeout: Duration::from_secs(5),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_limit_fails_the_chunk_that_crosses_it() {
+        let chunks = stream::iter([
+            Ok(Bytes::from_static(b"12345")),
+            Ok(Bytes::new()),
+            Ok(Bytes::from_static(b"678")),
+        ]);
+        let mut body = BodyReader::new(chunks, limits(7));
+        assert_eq!(body.next_chunk().await.unwrap().unwrap(), "12345");
+        assert!(matches!(
+            body.next_chunk().await,
+            Err(UploadError::TooLarge { limit: 7 })
+        ));
+    }
+
+    #[tokio::test]
+    async fn pushed_back_bytes_come_first_and_empty_chunks_are_skipped() {
+        let chunks = stream::iter([Ok(Bytes::new()), Ok(Bytes::from_static(b"ab"))]);
+        let mut body = BodyReader::new(chunks, limits(10));
+        body.push_back(Bytes::from_static(b"x"));
+        assert_eq!(body.next_chunk().await.unwrap().unwrap(), "x");
+        assert_eq!(body.next_chunk().await.unwrap().unwrap(), "ab");
+        assert!(body.next_chunk().await.unwrap().is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stalled_body_times_out() {
+        let mut body = BodyReader::new(stream::pending::<Result<Bytes, UploadError>>(), limits(10));
+        assert!(matches!(
+            body.next_chunk().await,
+            Err(UploadError::Stalled(_))
+        ));
+    }
+}

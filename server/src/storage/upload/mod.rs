@@ -1,0 +1,431 @@
+//! The streaming upload pipeline: request bytes → part buffers → S3.
+//!
+//! Bytes are copied once, from the request's chunks into a part buffer of `upload.part_size`.
+//! A body that ends within the first part is stored with one PutObject; a longer one becomes
+//! a multipart upload of equal parts, sent concurrently while the next part fills. On the way
+//! the size limit is enforced chunk by chunk, a CRC32C (and, when the client sent one to
+//! check, a SHA-256) is computed, and part buffers are reserved from a global budget so
+//! uploads wait rather than grow memory.
+//!
+//! An upload is received in two steps: [`Uploads::receive`] streams the bytes and verifies
+//! them, returning a [`Staged`] upload; [`Staged::commit`] makes the object appear. Between the
+//! two a caller can still refuse the request (a form field read after the file) and nothing is
+//! stored. A staged multipart upload that is dropped, failed or refused is aborted.
+
+mod body;
+mod budget;
+mod buffer;
+mod checks;
+mod error;
+mod multipart;
+pub mod spool;
+
+pub use body::{BodyReader, Limits};
+pub use checks::{Expected, OCTET_STREAM, resolve_content_type, validate_content_type};
+pub use error::UploadError;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::Stream;
+use sha2::{Digest as _, Sha256};
+use tokio::sync::watch;
+
+use crate::config::UploadSettings;
+use crate::metrics::Metrics;
+use crate::storage::checksum::Crc32c;
+use crate::storage::s3::S3Bucket;
+use budget::{Budget, Reservation};
+use buffer::PartBuffer;
+use multipart::{CleanupContext, MultipartUpload, Part};
+
+/// Bytes looked at to sniff a content type.
+const SNIFF_BYTES: usize = 8192;
+
+/// The upload machinery shared by every request: settings, budget, and a count of uploads and
+/// cleanups still running.
+pub struct Uploads {
+    budget: Budget,
+    part_size: usize,
+    parts_in_flight: usize,
+    limits: Limits,
+    metrics: Arc<Metrics>,
+    activity: Activity,
+}
+
+impl std::fmt::Debug for Uploads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Uploads")
+            .field("part_size", &self.part_size)
+            .field("parts_in_flight", &self.parts_in_flight)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What to store and what the client claims about it.
+#[derive(Debug, Clone)]
+pub struct UploadSpec {
+    /// The full, validated object key.
+    pub key: String,
+    /// The type the client gave, if any.
+    pub content_type: Option<String>,
+    /// Checksums the client sent, all checked before anything is stored.
+    pub expected: Expected,
+    /// An upper bound on the body's size (`Content-Length`), to size the first buffer of a
+    /// small upload to the upload rather than to a whole part.
+    pub size_hint: Option<u64>,
+}
+
+/// A stored object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uploaded {
+    pub key: String,
+    pub size: u64,
+    pub content_type: String,
+    /// CRC32C, base64, as in `x-amz-checksum-crc32c`.
+    pub checksum: String,
+}
+
+impl Uploads {
+    pub fn new(settings: &UploadSettings, metrics: Arc<Metrics>) -> Self {
+        Self {
+            budget: Budget::new(
+                settings.max_buffer_bytes,
+                metrics.upload_buffer_bytes.clone(),
+            ),
+            part_size: usize::try_from(settings.part_size).unwrap_or(usize::MAX),
+            parts_in_flight: settings.parts_in_flight.max(1),
+            limits: Limits {
+                max_size: settings.max_file_size,
+                read_timeout: settings.read_timeout,
+            },
+            metrics,
+            activity: Activity::default(),
+        }
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Refuses a body whose declared length is already over the limit, before reading it.
+    pub fn check_declared_size(&self, content_length: Option<u64>) -> Result<(), UploadError> {
+        match content_length {
+            Some(length) if length > self.limits.max_size => Err(UploadError::TooLarge {
+                limit: self.limits.max_size,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Marks an upload request as running until the returned token is dropped, so
+    /// [`Uploads::idle`] also waits for requests that are still reading their body.
+    pub fn begin(&self) -> UploadActivity {
+        UploadActivity(self.activity.enter())
+    }
+
+    /// Resolves once no upload is being received and every abort has finished: for graceful
+    /// shutdown, and for tests that check nothing was left behind.
+    pub async fn idle(&self) {
+        let mut count = self.activity.0.subscribe();
+        // The sender lives in `self`, so the channel cannot close while this waits.
+        let _ = count.wait_for(|running| *running == 0).await;
+    }
+
+    /// Streams `source` towards `bucket` under `spec.key` and verifies it; see [`Staged`].
+    pub async fn receive<S>(
+        &self,
+        bucket: &S3Bucket,
+        spec: UploadSpec,
+        source: S,
+    ) -> Result<Staged, UploadError>
+    where
+        S: Stream<Item = Result<Bytes, UploadError>> + Unpin + Send,
+    {
+        if let Some(content_type) = &spec.content_type {
+            validate_content_type(content_type)?;
+        }
+        let activity = self.activity.enter();
+        let mut body = BodyReader::new(source, self.limits);
+        let mut digest = Digest::new(spec.expected.wants_sha256());
+
+        let Some(first_chunk) = body.next_chunk().await? else {
+            spec.expected.verify(digest.crc, digest.sha256.as_ref())?;
+            let content_type = resolve_content_type(spec.content_type.as_deref(), b"");
+            return Ok(self.staged(
+                bucket,
+                spec.key,
+                content_type,
+                &digest,
+                Kind::Single(None),
+                activity,
+            ));
+        };
+        let first = self
+            .fill(&mut body, &mut digest, first_chunk, spec.size_hint)
+            .await?;
+        let content_type =
+            resolve_content_type(spec.content_type.as_deref(), sniff_of(&first.data));
+        let Some(next_chunk) = body.next_chunk().await? else {
+            // The whole body fits in one part: one PutObject at commit.
+            spec.expected.verify(digest.crc, digest.sha256.as_ref())?;
+            let kind = Kind::Single(Some((first.data, first.reservation)));
+            return Ok(self.staged(bucket, spec.key, content_type, &digest, kind, activity));
+        };
+        body.push_back(next_chunk);
+
+        let mut upload =
+            MultipartUpload::start(bucket, &spec.key, &content_type, self.cleanup_context())
+                .await?;
+        upload.send(1, first);
+        let sent = async {
+            self.send_remaining_parts(&mut upload, &mut body, &mut digest, spec.size_hint)
+                .await?;
+            spec.expected.verify(digest.crc, digest.sha256.as_ref())
+        }
+        .await;
+        if let Err(error) = sent {
+            upload.abort().await;
+            return Err(error);
+        }
+        let kind = Kind::Multipart(upload);
+        Ok(self.staged(bucket, spec.key, content_type, &digest, kind, activity))
+    }
+
+    /// Fills and sends parts 2, 3, … until the body ends, holding at most
+    /// `parts_in_flight` buffers: while that many are on their way, the client is not read.
+    async fn send_remaining_parts<S>(
+        &self,
+        upload: &mut MultipartUpload,
+        body: &mut BodyReader<S>,
+        digest: &mut Digest,
+        size_hint: Option<u64>,
+    ) -> Result<(), UploadError>
+    where
+        S: Stream<Item = Result<Bytes, UploadError>> + Unpin + Send,
+    {
+        let mut number = 2;
+        loop {
+            while upload.in_flight() >= self.parts_in_flight {
+                upload.next_sent().await?;
+            }
+            let next_part = async {
+                match body.next_chunk().await? {
+                    None => Ok(None),
+                    Some(chunk) => self.fill(body, digest, chunk, size_hint).await.map(Some),
+                }
+            };
+            let Some(part) = upload.alongside(next_part).await?? else {
+                break;
+            };
+            upload.send(number, part);
+            number += 1;
+        }
+        upload.finish_sending().await
+    }
+
+    /// Fills one part buffer, starting with `first`, until it holds `part_size` bytes or the
+    /// body ends. The buffer is reserved from the budget before any byte is copied into it.
+    async fn fill<S>(
+        &self,
+        body: &mut BodyReader<S>,
+        digest: &mut Digest,
+        first: Bytes,
+        size_hint: Option<u64>,
+    ) -> Result<Part, UploadError>
+    where
+        S: Stream<Item = Result<Bytes, UploadError>> + Unpin + Send,
+    {
+        // A declared length bounds what can still come, so a small upload reserves only
+        // what it needs; without one a whole part is reserved.
+        let capacity = match size_hint {
+            Some(hint) => usize::try_from(hint.saturating_sub(digest.size))
+                .unwrap_or(usize::MAX)
+                .clamp(first.len().min(self.part_size), self.part_size),
+            None => self.part_size,
+        };
+        let mut reservation = self.budget.reserve(capacity).await;
+        let mut data = PartBuffer::new(capacity)?;
+        let mut crc = Crc32c::new();
+        let mut next = Some(first);
+        while let Some(mut chunk) = next.take() {
+            let room = self.part_size - data.len();
+            if chunk.len() > room {
+                body.push_back(chunk.split_off(room));
+            }
+            if data.len() + chunk.len() > data.capacity() {
+                // Only a wrong size hint gets here (hyper enforces Content-Length).
+                self.budget.grow(&mut reservation, self.part_size).await;
+                data.grow(self.part_size)?;
+            }
+            crc.update(&chunk);
+            if let Some(sha256) = &mut digest.sha256 {
+                sha256.update(&chunk);
+            }
+            data.extend_from_slice(&chunk);
+            if data.len() < self.part_size {
+                next = body.next_chunk().await?;
+            }
+        }
+        digest.crc = digest.crc.combine(crc, data.len());
+        digest.size += data.len() as u64;
+        Ok(Part {
+            data: data.freeze(),
+            crc,
+            reservation,
+        })
+    }
+
+    fn staged(
+        &self,
+        bucket: &S3Bucket,
+        key: String,
+        content_type: String,
+        digest: &Digest,
+        kind: Kind,
+        activity: ActivityToken,
+    ) -> Staged {
+        Staged {
+            bucket: bucket.clone(),
+            key,
+            content_type,
+            size: digest.size,
+            checksum: digest.crc.to_base64(),
+            kind,
+            metrics: self.metrics.clone(),
+            _activity: activity,
+        }
+    }
+
+    fn cleanup_context(&self) -> CleanupContext {
+        CleanupContext {
+            metrics: self.metrics.clone(),
+            activity: self.activity.clone(),
+        }
+    }
+}
+
+fn sniff_of(data: &[u8]) -> &[u8] {
+    &data[..data.len().min(SNIFF_BYTES)]
+}
+
+/// Checksums and size of everything put into parts so far.
+struct Digest {
+    crc: Crc32c,
+    sha256: Option<Sha256>,
+    size: u64,
+}
+
+impl Digest {
+    fn new(with_sha256: bool) -> Self {
+        Self {
+            crc: Crc32c::new(),
+            sha256: with_sha256.then(Sha256::new),
+            size: 0,
+        }
+    }
+}
+
+/// An upload whose bytes arrived and were verified, not yet visible in the bucket.
+/// Dropping it stores nothing (an S3 multipart upload behind it is aborted).
+pub struct Staged {
+    bucket: S3Bucket,
+    key: String,
+    content_type: String,
+    size: u64,
+    checksum: String,
+    kind: Kind,
+    metrics: Arc<Metrics>,
+    _activity: ActivityToken,
+}
+
+enum Kind {
+    /// At most one part: stored with one PutObject. `None` for an empty body.
+    Single(Option<(Bytes, Reservation)>),
+    Multipart(MultipartUpload),
+}
+
+impl std::fmt::Debug for Staged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Staged")
+            .field("key", &self.key)
+            .field("size", &self.size)
+            .field("multipart", &matches!(self.kind, Kind::Multipart(_)))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Staged {
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Makes the object appear in the bucket.
+    pub async fn commit(self) -> Result<Uploaded, UploadError> {
+        let Staged {
+            bucket,
+            key,
+            content_type,
+            size,
+            checksum,
+            kind,
+            metrics,
+            _activity,
+        } = self;
+        match kind {
+            Kind::Single(part) => {
+                let data = part.map(|(data, _reservation)| data).unwrap_or_default();
+                bucket
+                    .put_object(&key, data, &content_type, &checksum)
+                    .await?;
+            }
+            Kind::Multipart(upload) => upload.complete(&checksum, size).await?,
+        }
+        metrics.upload_bytes.inc_by(size);
+        Ok(Uploaded {
+            key,
+            size,
+            content_type,
+            checksum,
+        })
+    }
+
+    /// Gives the upload up now; nothing is stored.
+    pub async fn abort(self) {
+        if let Kind::Multipart(upload) = self.kind {
+            upload.abort().await;
+        }
+    }
+}
+
+/// Counts uploads being received and aborts running in the background.
+#[derive(Debug, Clone)]
+struct Activity(Arc<watch::Sender<usize>>);
+
+impl Default for Activity {
+    fn default() -> Self {
+        Self(Arc::new(watch::Sender::new(0)))
+    }
+}
+
+impl Activity {
+    fn enter(&self) -> ActivityToken {
+        self.0.send_modify(|running| *running += 1);
+        ActivityToken(self.0.clone())
+    }
+}
+
+/// An upload request in progress; see [`Uploads::begin`].
+#[derive(Debug)]
+pub struct UploadActivity(#[allow(dead_code, reason = "held for its Drop")] ActivityToken);
+
+/// One unit of activity; it ends when dropped.
+#[derive(Debug)]
+struct ActivityToken(Arc<watch::Sender<usize>>);
+
+impl Drop for ActivityToken {
+    fn drop(&mut self) {
+        self.0.send_modify(|running| *running -= 1);
+    }
+}

@@ -123,7 +123,7 @@ fn short_date(date: &str) -> String {
 
 pub fn triggers(page: &TriggersPage, frame: &mut Frame, area: Rect) {
     let [list, result] =
-        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area);
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
     let title = if page.loading {
         " Triggers (loading…) "
     } else {

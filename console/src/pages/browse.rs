@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Cursor, PAGE_ROWS};
+use super::Cursor;
 use crate::keymap::Action;
 use crate::model::{Listing, ObjectEntry};
 use crate::msg::Command;
@@ -106,25 +106,19 @@ impl BrowsePage {
             Row::Folder(prefix) => Selected::Folder(prefix.to_string()),
             Row::Object(object) => Selected::Object(object.key.clone()),
         });
-        match action {
-            Action::Up => self.cursor.up(1),
-            Action::PageUp => self.cursor.up(PAGE_ROWS),
-            Action::Top => self.cursor.selected = 0,
-            Action::Down | Action::PageDown | Action::Bottom => {
-                match action {
-                    Action::Down => self.cursor.down(1, len),
-                    Action::PageDown => self.cursor.down(PAGE_ROWS, len),
-                    _ => self.cursor.bottom(len),
-                }
-                // Reaching the end loads the next page, so big prefixes never load whole.
-                if self.cursor.selected + 1 >= len
-                    && !self.loading
-                    && let Some(token) = self.cursor_token.clone()
-                {
-                    self.loading = true;
-                    return BrowseEffect::Command(self.list(Some(token)));
-                }
+        if self.cursor.navigate(action, len) {
+            // Reaching the end loads the next page, so big prefixes never load whole.
+            if matches!(action, Action::Down | Action::PageDown | Action::Bottom)
+                && self.cursor.selected + 1 >= len
+                && !self.loading
+                && let Some(token) = self.cursor_token.clone()
+            {
+                self.loading = true;
+                return BrowseEffect::Command(self.list(Some(token)));
             }
+            return BrowseEffect::None;
+        }
+        match action {
             Action::Open => {
                 if let Some(Selected::Folder(prefix)) = current {
                     let (page, command) = Self::open(self.alias.clone(), prefix);

@@ -1,6 +1,6 @@
 //! The bucket aliases page: where the console starts.
 
-use super::{Cursor, PAGE_ROWS};
+use super::Cursor;
 use crate::keymap::Action;
 use crate::model::BucketEntry;
 
@@ -21,14 +21,10 @@ pub enum BucketsEffect {
 
 impl BucketsPage {
     pub fn handle(&mut self, action: Action) -> BucketsEffect {
-        let len = self.buckets.len();
+        if self.cursor.navigate(action, self.buckets.len()) {
+            return BucketsEffect::None;
+        }
         match action {
-            Action::Up => self.cursor.up(1),
-            Action::Down => self.cursor.down(1, len),
-            Action::PageUp => self.cursor.up(PAGE_ROWS),
-            Action::PageDown => self.cursor.down(PAGE_ROWS, len),
-            Action::Top => self.cursor.selected = 0,
-            Action::Bottom => self.cursor.bottom(len),
             Action::Open => {
                 if let Some(bucket) = self.buckets.get(self.cursor.selected) {
                     return BucketsEffect::Open(bucket.alias.clone());

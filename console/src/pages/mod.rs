@@ -9,6 +9,8 @@ pub use browse::BrowsePage;
 pub use buckets::BucketsPage;
 pub use triggers::TriggersPage;
 
+use crate::keymap::Action;
+
 /// Which page is on screen. Buckets and triggers stay loaded in `App` while browsing.
 #[derive(Debug)]
 pub enum Page {
@@ -27,6 +29,20 @@ pub struct Cursor {
 pub const PAGE_ROWS: usize = 10;
 
 impl Cursor {
+    /// Moves for a navigation action over `len` rows; false when `action` is not one.
+    pub fn navigate(&mut self, action: Action, len: usize) -> bool {
+        match action {
+            Action::Up => self.up(1),
+            Action::Down => self.down(1, len),
+            Action::PageUp => self.up(PAGE_ROWS),
+            Action::PageDown => self.down(PAGE_ROWS, len),
+            Action::Top => self.selected = 0,
+            Action::Bottom => self.bottom(len),
+            _ => return false,
+        }
+        true
+    }
+
     pub fn up(&mut self, by: usize) {
         self.selected = self.selected.saturating_sub(by);
     }

@@ -1,6 +1,6 @@
 //! The triggers page: declared triggers, and the outcome of the last call.
 
-use super::{Cursor, PAGE_ROWS};
+use super::Cursor;
 use crate::keymap::Action;
 use crate::model::{ApiFailure, TriggerEntry, TriggerOutcome};
 
@@ -26,14 +26,10 @@ pub enum TriggersEffect {
 
 impl TriggersPage {
     pub fn handle(&mut self, action: Action) -> TriggersEffect {
-        let len = self.triggers.len();
+        if self.cursor.navigate(action, self.triggers.len()) {
+            return TriggersEffect::None;
+        }
         match action {
-            Action::Up => self.cursor.up(1),
-            Action::Down => self.cursor.down(1, len),
-            Action::PageUp => self.cursor.up(PAGE_ROWS),
-            Action::PageDown => self.cursor.down(PAGE_ROWS, len),
-            Action::Top => self.cursor.selected = 0,
-            Action::Bottom => self.cursor.bottom(len),
             Action::Open if self.pending.is_none() => {
                 if let Some(trigger) = self.triggers.get(self.cursor.selected) {
                     return TriggersEffect::EditPayload(trigger.name.clone());

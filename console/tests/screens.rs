@@ -137,6 +137,16 @@ fn upload_progress() {
         .to_string()
         .replace(&name, "upload.bin");
     insta::assert_snapshot!(screen);
+    assert_eq!(
+        app.update(key(KeyCode::Esc)),
+        [Command::CancelUpload { id: 1 }],
+        "esc cancels the running upload"
+    );
+    app.update(Msg::UploadFinished {
+        id: 1,
+        result: Err(ApiFailure::transport("cancelled")),
+    });
+    assert!(!app.uploads.is_busy());
 }
 
 #[test]

@@ -63,6 +63,20 @@ pub fn test_settings(data_dir: &Path) -> Settings {
     settings
 }
 
+/// Asserts an error answer: the HTTP status, the same status in the envelope, the stable
+/// code, and a message for people.
+pub fn assert_error(status: u16, body: &serde_json::Value, expected: u16, code: &str) {
+    assert_eq!(status, expected, "{body}");
+    assert_eq!(body["error"]["status"], expected, "{body}");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+}
+
 /// An S3 client of its own, for reading ground truth past Hoist.
 pub fn s3_client(endpoint: &str, access_key: &str, secret_key: &str) -> aws_sdk_s3::Client {
     let config = aws_sdk_s3::Config::builder()

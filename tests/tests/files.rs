@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_s3::types::ChecksumMode;
 use bytes::Bytes;
 use futures_util::{StreamExt, stream};
+use hoist_tests::assert_error;
 use hoist_tests::form::{self, Field};
 use hoist_tests::proxy::KillableProxy;
 use hoist_tests::{StandaloneStore, TestServer, crc32c_base64, sha256_base64, test_bytes};
@@ -85,11 +86,6 @@ fn post_form(
         .bearer_auth(server.token(true))
         .header("content-type", form::content_type())
         .body(body)
-}
-
-fn assert_error(status: u16, body: &Value, expected: u16, code: &str) {
-    assert_eq!(status, expected, "{body}");
-    assert_eq!(body["error"]["code"], code, "{body}");
 }
 
 #[tokio::test]

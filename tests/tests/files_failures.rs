@@ -10,6 +10,7 @@ use aws_sdk_s3::types::{ChecksumMode, ChecksumType};
 use bytes::Bytes;
 use futures_util::stream;
 use hoist_server::config::BucketRoute;
+use hoist_tests::assert_error;
 use hoist_tests::form::{self, Field};
 use hoist_tests::moto::{self, DedicatedMoto};
 use hoist_tests::proxy::KillableProxy;
@@ -42,11 +43,6 @@ async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
     let response = request.send().await.expect("an answer");
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
-}
-
-fn assert_error(status: u16, body: &Value, expected: u16, code: &str) {
-    assert_eq!(status, expected, "{body}");
-    assert_eq!(body["error"]["code"], code, "{body}");
 }
 
 fn chunked(data: &Bytes, chunk: usize) -> reqwest::Body {

@@ -26,14 +26,7 @@ async fn get_json(http: &reqwest::Client, url: &str, token: Option<&str>) -> (u1
 }
 
 fn assert_error(status: u16, header: &str, body: &Value, expected_status: u16, code: &str) {
-    assert_eq!(status, expected_status, "{body}");
-    assert_eq!(body["error"]["status"], expected_status, "{body}");
-    assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty())
-    );
+    hoist_tests::assert_error(status, body, expected_status, code);
     assert!(!header.is_empty(), "x-correlation-id header is set");
     assert_eq!(
         body["error"]["correlationId"], header,

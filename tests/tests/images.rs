@@ -9,6 +9,7 @@ use aws_sdk_s3::types::ChecksumMode;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use hoist_tests::TestServer;
+use hoist_tests::assert_error;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -29,18 +30,6 @@ async fn post_image(server: &TestServer, token: Option<&str>, body: &Value) -> (
     let response = request.send().await.expect("the request is answered");
     let status = response.status().as_u16();
     (status, response.json().await.expect("a JSON body"))
-}
-
-fn assert_error(status: u16, body: &Value, expected_status: u16, code: &str) {
-    assert_eq!(status, expected_status, "{body}");
-    assert_eq!(body["error"]["status"], expected_status, "{body}");
-    assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
 }
 
 /// Every key in the images bucket, read past Hoist.

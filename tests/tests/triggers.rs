@@ -48,9 +48,7 @@ impl Answer {
     }
 
     fn assert_error(&self, status: u16, code: &str) {
-        assert_eq!(self.status, status, "{self:?}");
-        assert_eq!(self.body["error"]["status"], status, "{self:?}");
-        assert_eq!(self.body["error"]["code"], code, "{self:?}");
+        hoist_tests::assert_error(self.status, &self.body, status, code);
         assert_eq!(
             self.body["error"]["correlationId"], self.correlation_id,
             "the body and the header carry the same correlation id"

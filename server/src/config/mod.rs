@@ -119,12 +119,5 @@ impl ConfigSource {
     }
 }
 
-impl Settings {
-    /// The real bucket name and settings of an alias, if it is configured.
-    pub fn bucket(&self, alias: &str) -> Option<&BucketRoute> {
-        self.buckets.get(alias)
-    }
-}
-
 #[cfg(test)]
 mod tests;

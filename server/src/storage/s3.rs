@@ -66,10 +66,6 @@ impl S3Bucket {
         &self.connection.bucket
     }
 
-    pub fn connection(&self) -> &Connection {
-        &self.connection
-    }
-
     /// Whether the bucket answers, within a few seconds.
     pub async fn check_reachable(&self) -> Result<(), StorageError> {
         let probe = self.client.head_bucket().bucket(self.bucket()).send();

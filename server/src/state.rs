@@ -29,16 +29,3 @@ impl AppState {
             .ok_or_else(|| ApiError::from(AuthError::Missing))
     }
 }
-
-impl From<AuthError> for ApiError {
-    fn from(error: AuthError) -> Self {
-        use poem::http::StatusCode;
-        let (status, code) = match error {
-            AuthError::Missing => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            AuthError::Expired => (StatusCode::UNAUTHORIZED, "token-expired"),
-            AuthError::Invalid(_) => (StatusCode::UNAUTHORIZED, "invalid-token"),
-            AuthError::NotSupreme => (StatusCode::FORBIDDEN, "forbidden"),
-        };
-        ApiError::new(status, code, error.to_string())
-    }
-}

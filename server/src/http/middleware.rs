@@ -1,17 +1,19 @@
-//! The one middleware around every route: correlation id, span, access log, metrics, and
-//! the error envelope for every error, including those poem raises before a handler runs.
+//! The one middleware around every route: correlation id, span, access log, metrics, the
+//! error envelope for every error (including those poem raises before a handler runs), and
+//! the one log line with the cause of an error.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use poem::http::HeaderValue;
+use poem::http::{HeaderValue, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::OperationId;
 use tracing::Instrument;
 
+use super::error::Cause;
 use super::{ApiError, correlation};
 use crate::metrics::Metrics;
-use crate::telemetry;
+use crate::telemetry::{self, ErrorChain};
 
 /// Serves one request inside its correlation scope and span, and records it.
 pub async fn observe<E: Endpoint>(ep: Arc<E>, req: Request, metrics: Arc<Metrics>) -> Response {
@@ -41,6 +43,9 @@ pub async fn observe<E: Endpoint>(ep: Arc<E>, req: Request, metrics: Arc<Metrics
     let operation = operation_label(&response, &path);
     let status = response.status();
     let elapsed = started.elapsed();
+    if let Some(cause) = response.extensions_mut().remove::<Cause>() {
+        span.in_scope(|| log_cause(status, &cause));
+    }
     metrics
         .requests
         .with_label_values(&[operation, status.as_str()])
@@ -61,6 +66,17 @@ pub async fn observe<E: Endpoint>(ep: Arc<E>, req: Request, metrics: Arc<Metrics
         response.headers_mut().insert(correlation::HEADER, value);
     }
     response
+}
+
+/// The one place the cause of an error is logged: a failure of Hoist or downstream (5xx) as
+/// an error, a refusal's cause (a body that broke off) for debugging only.
+fn log_cause(status: StatusCode, cause: &Cause) {
+    let (code, error) = (cause.code.as_str(), ErrorChain(&*cause.error));
+    if status.is_server_error() {
+        tracing::error!(status = status.as_u16(), code, error = %error, "request failed");
+    } else {
+        tracing::debug!(status = status.as_u16(), code, error = %error, "request refused");
+    }
 }
 
 /// Errors built from an [`ApiError`] already carry the envelope; anything else poem raised

@@ -16,6 +16,7 @@ use bytes::Bytes;
 
 use crate::config::ImagesRoute;
 use crate::storage::checksum::Crc32c;
+use crate::storage::upload::{Stored, Uploads};
 use crate::storage::{Bucket, Buckets, keys};
 
 /// An image as a client sent it.
@@ -34,16 +35,6 @@ pub struct CheckedImage {
     pub key: String,
     pub kind: ImageKind,
     pub bytes: Bytes,
-    pub checksum: String,
-}
-
-/// An image Hoist stored.
-#[derive(Debug)]
-pub struct StoredImage<'a> {
-    pub bucket: &'a Bucket,
-    pub key: String,
-    pub size: u64,
-    pub content_type: &'static str,
     pub checksum: String,
 }
 
@@ -112,41 +103,38 @@ pub fn bucket<'a>(route: &ImagesRoute, buckets: &'a Buckets) -> Result<&'a Bucke
     }
 }
 
-/// Checks one image and stores it.
+/// Checks one image and stores it; the outcome is counted with every other upload's.
 pub async fn store<'a>(
     route: &ImagesRoute,
     buckets: &'a Buckets,
+    uploads: &Uploads,
     image: NewImage,
-) -> Result<StoredImage<'a>, ImageError> {
-    let bucket = bucket(route, buckets)?;
-    // Decoding, sniffing and checksumming up to `max_size` bytes is CPU work of milliseconds:
-    // kept off the async workers so other requests do not wait behind it.
-    let checked = {
-        let route = route.clone();
-        tokio::task::spawn_blocking(move || check(&route, &image))
-            .await
-            .map_err(|error| ImageError::Internal(format!("image check failed: {error}")))??
-    };
-    let content_type = checked.kind.media_type();
-    let size = checked.bytes.len() as u64;
-    bucket
-        .store
-        .put_object(&checked.key, checked.bytes, content_type, &checked.checksum)
-        .await?;
-    tracing::info!(
-        bucket = bucket.alias,
-        key = checked.key,
-        size,
-        content_type,
-        "image stored"
-    );
-    Ok(StoredImage {
-        bucket,
-        key: checked.key,
-        size,
-        content_type,
-        checksum: checked.checksum,
-    })
+) -> Result<Stored<'a>, ImageError> {
+    uploads
+        .counted(async {
+            let bucket = bucket(route, buckets)?;
+            // Decoding, sniffing and checksumming up to `max_size` bytes is CPU work of
+            // milliseconds: kept off the async workers so other requests do not wait behind it.
+            let checked = {
+                let route = route.clone();
+                tokio::task::spawn_blocking(move || check(&route, &image))
+                    .await
+                    .map_err(ImageError::Check)??
+            };
+            let content_type = checked.kind.media_type();
+            let object = bucket
+                .put_whole(checked.key, checked.bytes, content_type, checked.checksum)
+                .await?;
+            tracing::info!(
+                bucket = bucket.alias,
+                key = object.key,
+                size = object.size,
+                content_type,
+                "image stored"
+            );
+            Ok(Stored { bucket, object })
+        })
+        .await
 }
 
 #[cfg(test)]

@@ -1,4 +1,6 @@
-//! Storage: bucket aliases resolved to S3 buckets, and the errors storage can raise.
+//! Storage: bucket aliases resolved to S3 buckets, and the services a [`Bucket`] offers:
+//! `upload` (`upload/`), `list` and `page` (`listing.rs`), `delete` (`delete.rs`) and
+//! `object_url`. The S3 client behind them (`s3.rs`) is private to this module.
 
 pub mod checksum;
 pub mod delete;
@@ -6,10 +8,10 @@ pub mod embedded;
 mod error;
 pub mod keys;
 pub mod listing;
-pub mod s3;
+mod s3;
 pub mod upload;
 
-pub use error::StorageError;
+pub use error::{StorageError, Unready};
 
 use std::collections::BTreeMap;
 
@@ -29,7 +31,15 @@ pub struct Bucket {
     pub name: String,
     pub region: String,
     pub assumes_role: bool,
-    pub store: S3Bucket,
+    store: S3Bucket,
+}
+
+impl Bucket {
+    /// The object's URL on its store's endpoint (path-style or virtual-hosted, as configured);
+    /// not signed, so reading it needs credentials.
+    pub fn object_url(&self, key: &str) -> String {
+        self.store.object_url(key)
+    }
 }
 
 /// All configured aliases. Clients can name only these.
@@ -135,15 +145,21 @@ impl Buckets {
         self.by_alias.values()
     }
 
-    /// Checks every alias concurrently; the failures, by alias.
-    pub async fn unreachable(&self) -> Vec<(String, StorageError)> {
+    /// Checks every alias concurrently: all the aliases when each answered, else the ones
+    /// that did not, with why.
+    pub async fn ready(&self) -> Result<Vec<&str>, Unready> {
         let checks = self.by_alias.values().map(|bucket| async move {
             (bucket.alias.clone(), bucket.store.check_reachable().await)
         });
-        join_all(checks)
+        let failures: Vec<_> = join_all(checks)
             .await
             .into_iter()
             .filter_map(|(alias, result)| result.err().map(|error| (alias, error)))
-            .collect()
+            .collect();
+        if failures.is_empty() {
+            Ok(self.by_alias.keys().map(String::as_str).collect())
+        } else {
+            Err(Unready(failures))
+        }
     }
 }

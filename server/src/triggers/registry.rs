@@ -113,9 +113,10 @@ impl Triggers {
         self.by_name.values()
     }
 
-    /// Calls `entry` within its time budget, counts the outcome and logs it; a failure is
-    /// logged with its cause and error code here, inside the request's span (and so with its
-    /// correlation id), because the client only learns that the trigger failed.
+    /// Calls `entry` within its time budget, counts the outcome and logs it, inside the
+    /// request's span (and so with its correlation id). A failure's line names the trigger,
+    /// its target and the downstream error code; its cause travels with the error and is
+    /// logged once, with the request's answer, by the HTTP middleware.
     pub async fn call(&self, entry: &Entry, mut call: Call) -> Result<Outcome, TriggerError> {
         call.limit = entry.payload_limit;
         let started = Instant::now();
@@ -166,7 +167,6 @@ impl Triggers {
                 kind,
                 outcome,
                 error_code = error.code().unwrap_or("unknown"),
-                error = %error,
                 // `target` is the log line's module path in JSON logs.
                 trigger_target = %entry.target,
                 timeout = ?entry.timeout,

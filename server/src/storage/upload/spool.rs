@@ -29,7 +29,7 @@ where
 {
     let file = tokio::task::spawn_blocking(tempfile::tempfile)
         .await
-        .map_err(|error| UploadError::Internal(format!("spool task failed: {error}")))?
+        .map_err(UploadError::Task)?
         .map_err(UploadError::Spool)?;
     let mut file = tokio::fs::File::from_std(file);
     let mut body = BodyReader::new(source, limits);

@@ -1,6 +1,8 @@
 //! Storage: bucket aliases resolved to S3 buckets, and the services a [`Bucket`] offers:
-//! `upload` (`upload/`), `list` and `page` (`listing.rs`), `delete` (`delete.rs`) and
-//! `object_url`. The S3 client behind them (`s3.rs`) is private to this module.
+//! `upload` and `put_whole` (`upload/`), `list` and `page` (`listing.rs`), `delete`
+//! (`delete.rs`) and `object_url`. The S3 client behind them (`s3.rs`) is private to this
+//! module; a new service (presigned URLs) is one more `impl Bucket` in a file of its own,
+//! over a new call in `s3.rs`.
 
 pub mod checksum;
 pub mod delete;

@@ -136,6 +136,15 @@ mod tests {
                 "{text}"
             );
             assert!(!code.meaning().is_empty(), "{text}");
+            // What `#[oai(rename_all = "kebab-case")]` (and serde's) makes of the variant.
+            let mut kebab = String::new();
+            for (i, ch) in format!("{code:?}").char_indices() {
+                if i > 0 && ch.is_uppercase() {
+                    kebab.push('-');
+                }
+                kebab.push(ch.to_ascii_lowercase());
+            }
+            assert_eq!(kebab, text, "{code:?}");
             assert!(
                 code.status().is_client_error() || code.status().is_server_error(),
                 "{text}"

@@ -71,7 +71,7 @@ impl ImagesApi {
             content_type,
             file_name,
         };
-        let stored = images::store(&state.settings.images, &state.buckets, image)
+        let stored = images::store(&state.images, &state.buckets, image)
             .await
             .inspect_err(|error| count_failure(&state, error))?;
         state.metrics.upload_bytes.inc_by(stored.size);
@@ -101,7 +101,7 @@ fn read_limited_body<E: Endpoint + 'static>(endpoint: E) -> impl Endpoint {
             .authorize(bearer_token(&request).as_deref(), Level::User)
             .map_err(ApiError::from)?;
 
-        let max = state.settings.images.max_size;
+        let max = state.images.max_size;
         let limit = images::body_limit(max);
         let too_large = || {
             let error = ImageError::BodyTooLarge { limit, max };

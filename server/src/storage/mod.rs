@@ -1,5 +1,6 @@
 //! Storage: bucket aliases resolved to S3 buckets, and the errors storage can raise.
 
+mod check;
 pub mod checksum;
 pub mod delete;
 pub mod embedded;
@@ -9,6 +10,7 @@ pub mod listing;
 pub mod s3;
 pub mod upload;
 
+pub use check::{alias_problem, check_buckets, check_delete, check_list};
 pub use error::StorageError;
 
 use std::collections::BTreeMap;

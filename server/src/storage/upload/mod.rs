@@ -18,11 +18,13 @@ mod buffer;
 mod checks;
 mod error;
 mod multipart;
+mod settings_check;
 pub mod spool;
 
 pub use body::{BodyReader, Limits};
 pub use checks::{Expected, OCTET_STREAM, resolve_content_type, validate_content_type};
 pub use error::UploadError;
+pub use settings_check::check;
 
 use std::sync::Arc;
 

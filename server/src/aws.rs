@@ -1,6 +1,11 @@
 //! The one place that builds AWS SDK configuration: region, endpoint (emulators), static or
 //! assumed-role credentials, timeouts and retries. Service clients start from what it makes.
-//! Also the ARN parser that configuration checks and the trigger plugins share.
+//! Also the ARN parser that configuration checks and the trigger plugins share, and (in
+//! `check`) the checks of `[aws]` with the region and endpoint validators.
+
+mod check;
+
+pub use check::{check, check_endpoint, is_valid_region};
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! `app` wires everything; `api` holds the HTTP operations; `images` the base64 image checks;
 //! `storage` the S3 side; `config` the settings; `auth` the tokens; `http` the envelopes and
 //! middleware; `triggers` the Lambda, Step Functions and webhook plugins behind
-//! `POST /trigger/{name}`.
+//! `POST /trigger/{name}`; `validation` runs the checks each of them has of its own section.
 
 pub mod api;
 pub mod app;
@@ -17,6 +17,7 @@ pub mod state;
 pub mod storage;
 pub mod telemetry;
 pub mod triggers;
+pub mod validation;
 
 pub use app::Application;
 pub use config::{ConfigSource, Settings};

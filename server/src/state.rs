@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::auth::{AuthError, Authenticator, BearerAuth, Claims, Level};
 use crate::config::Settings;
 use crate::http::ApiError;
+use crate::images::ImageRules;
 use crate::metrics::Metrics;
 use crate::storage::Buckets;
 use crate::storage::upload::Uploads;
@@ -19,6 +20,8 @@ pub struct AppState {
     pub triggers: Triggers,
     /// The streaming upload machinery and its shared memory budget.
     pub uploads: Uploads,
+    /// What `POST /images` accepts, resolved from `[images]` at start-up.
+    pub images: ImageRules,
 }
 
 impl AppState {

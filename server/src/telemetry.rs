@@ -1,7 +1,11 @@
 //! Logging and tracing set-up: pretty lines in development, JSON in production, each line
 //! inside its request's span (and so carrying the correlation id); with
 //! `telemetry.otlp_endpoint` set, spans are also exported over OTLP/HTTP, continuing the
-//! caller's W3C `traceparent`.
+//! caller's W3C `traceparent`. The checks of `[telemetry]` are in `check`.
+
+mod check;
+
+pub use check::check;
 
 use opentelemetry::propagation::Extractor;
 use opentelemetry::trace::TracerProvider as _;

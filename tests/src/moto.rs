@@ -197,8 +197,8 @@ pub async fn multipart_uploads(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<Str
         .collect()
 }
 
-/// Points `settings` at the moto at `endpoint`, with `alias` (the default and only alias)
-/// naming `bucket` there.
+/// Points `settings` at the moto at `endpoint`, with `alias` (the default and only alias,
+/// images included) naming `bucket` there.
 pub fn use_bucket_on(settings: &mut Settings, endpoint: &str, alias: &str, bucket: &str) {
     use_moto(settings, endpoint);
     settings.aws.force_path_style = true;
@@ -211,6 +211,8 @@ pub fn use_bucket_on(settings: &mut Settings, endpoint: &str, alias: &str, bucke
         },
     );
     settings.files.default_bucket = Some(alias.to_owned());
+    // A start-up refuses an `[images] bucket` naming an alias that is gone.
+    settings.images.bucket = None;
 }
 
 /// A moto server of a test's own, for what cannot be shared: switching on signature checks

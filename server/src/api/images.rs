@@ -72,7 +72,7 @@ impl ImagesApi {
             file_name,
         };
         let stored = images::store(
-            &state.settings.images,
+            &state.images,
             &state.buckets,
             &state.uploads,
             image,
@@ -98,7 +98,7 @@ fn read_limited_body<E: Endpoint + 'static>(endpoint: E) -> impl Endpoint {
             .authorize(bearer_token(&request).as_deref(), Level::User)
             .map_err(ApiError::from)?;
 
-        let max = state.settings.images.max_size;
+        let max = state.images.max_size;
         let limit = images::body_limit(max);
         let too_large = || {
             let error = ImageError::BodyTooLarge { limit, max };

@@ -35,8 +35,8 @@ pub enum ImageError {
     BodyTooLarge { limit: u64, max: u64 },
     #[error("invalid base64: {0}")]
     InvalidBase64(String),
-    /// Hoist's fault: a configuration `check-config` should have refused. Logged, never shown
-    /// to the client.
+    /// Hoist's fault: a failed task, or a generated key the key rules refuse.
+    /// Logged, never shown to the client.
     #[error("{0}")]
     Internal(String),
     /// The task that checks the image panicked or was cancelled.

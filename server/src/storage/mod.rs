@@ -4,6 +4,7 @@
 //! module; a new service (presigned URLs) is one more `impl Bucket` in a file of its own,
 //! over a new call in `s3.rs`.
 
+mod check;
 pub mod checksum;
 pub mod delete;
 pub mod embedded;
@@ -13,6 +14,7 @@ pub mod listing;
 mod s3;
 pub mod upload;
 
+pub use check::{alias_problem, check_buckets, check_delete, check_list};
 pub use error::{StorageError, Unready};
 
 use std::collections::BTreeMap;

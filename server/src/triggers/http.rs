@@ -11,7 +11,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use secrecy::ExposeSecret;
 
 use super::{Built, Call, Kind, Outcome, Setup, Trigger, TriggerError, answer_payload};
-use crate::config::{TriggerRoute, check_endpoint};
+use crate::aws::check_endpoint;
+use crate::config::TriggerRoute;
 use crate::http::correlation;
 
 pub const KIND: Kind = Kind {

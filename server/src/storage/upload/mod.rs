@@ -25,12 +25,14 @@ pub mod form;
 mod multipart;
 mod outcome;
 pub mod raw;
+mod settings_check;
 pub mod spool;
 
 pub use body::{BodyReader, Limits};
 pub use checks::{Expected, OCTET_STREAM, resolve_content_type, validate_content_type};
 pub use error::UploadError;
 pub use outcome::Stored;
+pub use settings_check::check;
 
 use std::pin::Pin;
 use std::sync::Arc;

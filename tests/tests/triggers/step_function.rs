@@ -87,22 +87,10 @@ async fn an_idempotency_key_sent_twice_starts_one_execution() {
 
     // Each request has its own correlation id, so the inputs differ: Step Functions alone
     // would refuse the second as ExecutionAlreadyExists rather than return the first.
-    let first = call(
-        &server,
-        "selection",
-        Some(&token),
-        &[("idempotency-key", &key)],
-        data.clone(),
-    )
-    .await;
-    let second = call(
-        &server,
-        "selection",
-        Some(&token),
-        &[("idempotency-key", &key)],
-        data.clone(),
-    )
-    .await;
+    let keyed = [("idempotency-key", key.as_str())];
+    let call_keyed = || call(&server, "selection", Some(&token), &keyed, data.clone());
+    let first = call_keyed().await;
+    let second = call_keyed().await;
     assert_ne!(first.correlation_id, second.correlation_id);
     assert_eq!(first.data()["executionArn"], second.data()["executionArn"]);
     assert_eq!(first.data()["startDate"], second.data()["startDate"]);

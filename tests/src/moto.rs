@@ -105,12 +105,16 @@ pub fn sfn() -> aws_sdk_sfn::Client {
     aws_sdk_sfn::Client::new(&sdk(&endpoint(), "us-east-1"))
 }
 
+/// An IAM client on the moto at `endpoint`, independent of Hoist.
+pub fn iam(endpoint: &str) -> aws_sdk_iam::Client {
+    aws_sdk_iam::Client::new(&sdk(endpoint, "us-east-1"))
+}
+
 /// Creates a Lambda function named `name` in `region` of the moto at `endpoint`, and the
 /// IAM role moto insists it has; returns its ARN.
 pub async fn create_function(endpoint: &str, region: &str, name: &str) -> String {
     let config = sdk(endpoint, region);
-    let iam = aws_sdk_iam::Client::new(&config);
-    let role = match iam
+    let role = match aws_sdk_iam::Client::new(&config)
         .create_role()
         .role_name(LAMBDA_ROLE)
         .assume_role_policy_document("{}")

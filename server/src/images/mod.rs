@@ -19,7 +19,7 @@ use bytes::Bytes;
 
 use crate::storage::checksum::Crc32c;
 use crate::storage::upload::{Stored, Uploads};
-use crate::storage::{Bucket, Buckets, keys};
+use crate::storage::{Buckets, keys};
 
 /// An image as a client sent it.
 #[derive(Debug)]
@@ -38,8 +38,6 @@ pub struct CheckedImage {
     pub kind: ImageKind,
     pub bytes: Bytes,
     pub checksum: String,
-}
-
 }
 
 /// Every check, cheapest first: the whitelist, the size (from the encoded length, before

@@ -8,15 +8,15 @@
 pub mod api;
 pub mod app;
 pub mod auth;
-pub mod aws;
+pub(crate) mod aws;
 pub mod config;
-pub mod http;
+pub(crate) mod http;
 pub mod images;
-pub mod metrics;
+pub(crate) mod metrics;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
-pub mod triggers;
+pub(crate) mod triggers;
 pub mod validation;
 
 pub use app::Application;

@@ -71,13 +71,7 @@ impl ImagesApi {
             content_type,
             file_name,
         };
-        let stored = images::store(
-            &state.images,
-            &state.buckets,
-            &state.uploads,
-            image,
-        )
-        .await?;
+        let stored = images::store(&state.images, &state.buckets, &state.uploads, image).await?;
         ok(StoredObject::from(stored))
     }
 }

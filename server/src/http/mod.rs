@@ -2,13 +2,13 @@
 //! codes, the mapping of every domain error onto them, and the middleware that gives each
 //! request its correlation id, span, metrics, error body and cause log line.
 
-pub mod body_limit;
+pub(crate) mod body_limit;
 mod code;
-pub mod correlation;
-pub mod envelope;
-pub mod error;
+pub(crate) mod correlation;
+pub(crate) mod envelope;
+pub(crate) mod error;
 mod mapping;
-pub mod middleware;
+pub(crate) mod middleware;
 
 pub use code::ErrorCode;
 pub use envelope::{ApiResult, Data, ok};

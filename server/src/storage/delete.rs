@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 use futures_util::stream::{self, StreamExt};
 
+use super::model::{DeleteOutcome, KeyFailure};
 use super::s3::S3Bucket;
 use super::{Bucket, StorageError, keys};
 use crate::telemetry::ErrorChain;
@@ -15,22 +16,6 @@ pub const CHUNK_SIZE: usize = 1000;
 
 /// DeleteObjects calls in flight at once for one request.
 const CONCURRENT_CHUNKS: usize = 4;
-
-/// What happened to each requested key.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DeleteOutcome {
-    pub deleted: Vec<String>,
-    pub errors: Vec<KeyFailure>,
-}
-
-/// A key S3 did not delete.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyFailure {
-    pub key: String,
-    /// S3's error code (`AccessDenied`, ...), or Hoist's when the whole call failed.
-    pub code: String,
-    pub message: String,
-}
 
 /// The keys of one batch delete: at least one, at most `delete.max_keys`, without duplicates,
 /// each a valid key.

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use super::model::ObjectSummary;
 use super::s3::S3Bucket;
 use super::{Bucket, StorageError, keys};
 use crate::config::ListSettings;
@@ -94,22 +95,6 @@ impl Bucket {
             folders: listing.folders.clone(),
             truncated: listing.truncated,
         })
-    }
-}
-
-/// One object as a listing shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectSummary {
-    pub key: String,
-    pub last_modified: SystemTime,
-    pub size: u64,
-}
-
-impl ObjectSummary {
-    /// The listing order: newest first, then by key so equal dates (S3 keeps milliseconds or
-    /// whole seconds) still have one stable order.
-    fn sort_key(&self) -> (Reverse<SystemTime>, &str) {
-        (Reverse(self.last_modified), &self.key)
     }
 }
 

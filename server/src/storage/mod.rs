@@ -5,14 +5,15 @@
 //! over a new call in `s3.rs`.
 
 mod check;
-pub mod checksum;
-pub mod delete;
+pub(crate) mod checksum;
+pub(crate) mod delete;
 pub mod embedded;
 mod error;
-pub mod keys;
-pub mod listing;
+pub(crate) mod keys;
+pub(crate) mod listing;
+pub(crate) mod model;
 mod s3;
-pub mod upload;
+pub(crate) mod upload;
 
 pub use check::{alias_problem, check_buckets, check_delete, check_list};
 pub use error::{StorageError, Unready};

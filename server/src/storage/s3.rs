@@ -18,8 +18,7 @@ use aws_sdk_s3::types::{
 use bytes::Bytes;
 
 use super::StorageError;
-use super::delete::{DeleteOutcome, KeyFailure};
-use super::listing::ObjectSummary;
+use super::model::{DeleteOutcome, KeyFailure, ObjectSummary};
 use crate::aws::{self, CallFailure};
 
 /// How one alias reaches its bucket.

@@ -10,14 +10,14 @@
 
 mod check;
 mod error;
-pub mod http;
-pub mod lambda;
+pub(crate) mod http;
+pub(crate) mod lambda;
 mod registry;
-pub mod step_function;
+pub(crate) mod step_function;
 
 pub use check::check;
 pub use error::TriggerError;
-pub use registry::{DEFAULT_TIMEOUT, Entry, MAX_TIMEOUT, Triggers};
+pub use registry::Triggers;
 
 use std::time::Duration;
 

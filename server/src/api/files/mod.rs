@@ -14,7 +14,7 @@ use poem_openapi::param::{Header, Query};
 use poem_openapi::payload::Json;
 
 pub use payload::{FileForm, RawBody};
-pub use types::{DeleteFailure, DeleteReport, FilePage, ListResponse, ListedFile, PageResponse};
+pub use types::{DeleteReport, FilePage, ListResponse, ListedFile, PageResponse};
 
 use super::Tag;
 use super::objects::StoredObject;

@@ -4,8 +4,8 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
 
 use crate::http::Data;
-use crate::storage::delete::{DeleteOutcome, KeyFailure};
-use crate::storage::listing::{ListingPage, ObjectSummary};
+use crate::storage::listing::ListingPage;
+use crate::storage::model::{DeleteOutcome, KeyFailure, ObjectSummary};
 
 /// One object in a listing.
 #[derive(Debug, Object)]

@@ -10,8 +10,10 @@ use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::middleware::Compression;
 use poem::{Endpoint, EndpointExt, IntoResponse, Route, Server, get};
 
+use crate::audit::Audit;
 use crate::auth::{AuthConfigError, Authenticator};
 use crate::config::{ConfigProblem, Settings};
+use crate::hooks::Hooks;
 use crate::http::middleware::observe;
 use crate::images::ImageRules;
 use crate::metrics::Metrics;
@@ -20,7 +22,7 @@ use crate::storage::embedded::EmbeddedS3;
 use crate::storage::upload::Uploads;
 use crate::storage::{Buckets, StorageError};
 use crate::triggers::Triggers;
-use crate::{api, aws, validation};
+use crate::{api, aws, janitor, validation};
 
 /// Why the gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +34,8 @@ pub enum StartError {
     /// Every problem of the settings (see [`validation::check`]).
     #[error("invalid configuration: {}", list(.0))]
     Config(Vec<ConfigProblem>),
+    #[error("cannot set up the audit trail: {0}")]
+    Audit(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -69,25 +73,18 @@ impl Application {
         if !problems.is_empty() {
             return Err(StartError::Config(problems));
         }
-        let embedded = if settings.storage.embedded.enabled && settings.aws.endpoint.is_none() {
-            let store = EmbeddedS3::start(&settings.storage.embedded).await?;
-            tracing::info!(
-                embedded_s3_endpoint = %store.endpoint,
-                access_key_id = %store.access_key_id,
-                secret_access_key = %secrecy::ExposeSecret::expose_secret(&store.secret_access_key),
-                root = %settings.storage.embedded.root.display(),
-                "embedded S3 store started; point awscli at it with --endpoint-url and these keys"
-            );
-            Some(store)
-        } else {
-            None
-        };
+        let embedded = start_embedded(&settings).await?;
         let sdk = aws::sdk_config(&settings.aws).await;
         let buckets = Buckets::connect(&settings, &sdk, embedded.as_ref()).await?;
         let auth = Authenticator::from_settings(&settings.auth)?;
         let metrics = Arc::new(Metrics::new());
         let triggers = Triggers::build(&settings.triggers, &sdk, &settings.aws, metrics.clone())
             .map_err(StartError::Config)?;
+        let triggers = Arc::new(triggers);
+        let audit = Arc::new(
+            Audit::build(&settings.audit, &buckets, metrics.clone()).map_err(StartError::Audit)?,
+        );
+        let hooks = Hooks::new(&settings, triggers.clone(), metrics.clone(), audit.clone());
         let images =
             ImageRules::from_settings(&settings.images, &settings.files, &settings.buckets)
                 .map_err(StartError::Config)?;
@@ -110,6 +107,8 @@ impl Application {
             triggers,
             uploads,
             images,
+            hooks,
+            audit,
         });
         Ok(Self {
             acceptor,
@@ -137,10 +136,17 @@ impl Application {
     /// `server.shutdown_timeout`.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
         let timeout = self.state.settings.server.shutdown_timeout;
+        let state = &self.state;
+        let dispatcher = tokio::spawn(state.hooks.dispatcher(&state.settings.hooks).run());
+        let janitor = state
+            .settings
+            .janitor
+            .enabled
+            .then(|| tokio::spawn(janitor::run_every(state.clone())));
         tracing::info!(addr = %self.addr, "hoist listening");
-        Server::new_with_acceptor(self.acceptor)
+        let served = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(routes(self.state.clone()), shutdown, Some(timeout))
-            .await?;
+            .await;
         // Requests cut off by the shutdown leave multipart uploads to abort; give those aborts
         // the same grace before the process (and the embedded store) goes.
         if tokio::time::timeout(timeout, self.state.uploads.idle())
@@ -149,16 +155,65 @@ impl Application {
         {
             tracing::warn!("stopping with multipart upload aborts still running");
         }
-        // The embedded store outlives the requests that used it.
+        if let Some(janitor) = janitor {
+            janitor.abort();
+        }
+        // Queued hook deliveries are memory: counted and logged as abandoned, not waited for.
+        state.hooks.close();
+        dispatcher.abort();
+        // A clean shutdown writes the audit events still batched in memory.
+        if tokio::time::timeout(timeout, state.audit.flush())
+            .await
+            .is_err()
+        {
+            tracing::error!("stopping before the pending audit events were written");
+        }
+        // The embedded store outlives the requests (and the audit batch) that used it.
         drop(self.embedded);
         tracing::info!("hoist stopped");
-        Ok(())
+        served
     }
 
     /// Serves until SIGINT or SIGTERM.
     pub async fn run(self) -> std::io::Result<()> {
         self.run_until(shutdown_signal()).await
     }
+}
+
+/// Runs one janitor pass from the command line (`hoist-server janitor --once`): connects the
+/// aliases like the gateway does, without listening, and writes the audit events of the pass
+/// before returning.
+pub async fn janitor_once(settings: Settings) -> Result<janitor::Report, StartError> {
+    let problems = validation::check(&settings);
+    if !problems.is_empty() {
+        return Err(StartError::Config(problems));
+    }
+    let embedded = start_embedded(&settings).await?;
+    let sdk = aws::sdk_config(&settings.aws).await;
+    let buckets = Buckets::connect(&settings, &sdk, embedded.as_ref()).await?;
+    let metrics = Arc::new(Metrics::new());
+    let audit =
+        Audit::build(&settings.audit, &buckets, metrics.clone()).map_err(StartError::Audit)?;
+    let report = janitor::pass(&buckets, &settings.janitor, &metrics, &audit).await;
+    audit.flush().await;
+    drop(embedded);
+    Ok(report)
+}
+
+/// Starts the embedded store when it is on and no AWS endpoint is set.
+async fn start_embedded(settings: &Settings) -> Result<Option<EmbeddedS3>, StorageError> {
+    if !settings.storage.embedded.enabled || settings.aws.endpoint.is_some() {
+        return Ok(None);
+    }
+    let store = EmbeddedS3::start(&settings.storage.embedded).await?;
+    tracing::info!(
+        embedded_s3_endpoint = %store.endpoint,
+        access_key_id = %store.access_key_id,
+        secret_access_key = %secrecy::ExposeSecret::expose_secret(&store.secret_access_key),
+        root = %settings.storage.embedded.root.display(),
+        "embedded S3 store started; point awscli at it with --endpoint-url and these keys"
+    );
+    Ok(Some(store))
 }
 
 /// Every route of the gateway, with the middleware around them.

@@ -41,7 +41,11 @@ fn problems_of(settings: &Settings, production: bool) -> Vec<ConfigProblem> {
     problems.extend(storage::check_list(&settings.list));
     problems.extend(storage::check_delete(&settings.delete));
     problems.extend(triggers::check(&settings.triggers));
-    problems.extend(hooks::check(&settings.buckets, &settings.triggers, &settings.hooks));
+    problems.extend(hooks::check(
+        &settings.buckets,
+        &settings.triggers,
+        &settings.hooks,
+    ));
     problems.extend(janitor::check(&settings.janitor));
     problems.extend(audit::check(&settings.audit, &settings.buckets));
     problems

@@ -235,5 +235,11 @@ pub fn activity(page: &ActivityPage, frame: &mut Frame, area: Rect) {
     )
     .header(Row::new(["time", "action", "who", "outcome", "details"]).bold())
     .block(block);
-    render_table(frame, area, table, page.cursor.selected, !page.events.is_empty());
+    render_table(
+        frame,
+        area,
+        table,
+        page.cursor.selected,
+        !page.events.is_empty(),
+    );
 }

@@ -67,7 +67,11 @@ impl AuditApi {
     /// Read from the NDJSON objects `[audit] bucket` holds (the last 48 hours, at most 50
     /// objects), so events still batched in a replica's memory are not shown yet. Needs a
     /// supreme token; 404 `audit-disabled` when no audit alias is configured.
-    #[oai(path = "/audit/events", method = "get", operation_id = "listAuditEvents")]
+    #[oai(
+        path = "/audit/events",
+        method = "get",
+        operation_id = "listAuditEvents"
+    )]
     async fn events(
         &self,
         state: Data<&Arc<AppState>>,
@@ -87,13 +91,20 @@ impl AuditApi {
             ));
         }
         let filter = filter.0.filter(|f| !f.is_empty());
-        if filter.as_ref().is_some_and(|f| f.chars().count() > MAX_FILTER) {
+        if filter
+            .as_ref()
+            .is_some_and(|f| f.chars().count() > MAX_FILTER)
+        {
             return Err(ApiError::new(
                 ErrorCode::BadRequest,
                 format!("filter is longer than {MAX_FILTER} characters"),
             ));
         }
-        let Some(bucket) = state.audit.alias().and_then(|alias| state.buckets.get(alias)) else {
+        let Some(bucket) = state
+            .audit
+            .alias()
+            .and_then(|alias| state.buckets.get(alias))
+        else {
             return Err(ApiError::new(
                 ErrorCode::AuditDisabled,
                 "no audit alias is configured ([audit] bucket)",

@@ -11,11 +11,11 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde_json::Value;
 
 use super::Tag;
+use crate::audit::{Action, AuditEvent, Who};
 use crate::auth::{BearerAuth, Level, MaybeBearer, bearer_token};
 use crate::http::body_limit::buffer_body;
 use crate::http::{self, ApiError, ApiResult, ErrorCode, ok};
 use crate::state::AppState;
-use crate::audit::{Action, AuditEvent, Who};
 use crate::triggers::{Call, Outcome, outcome_label};
 
 pub struct TriggersApi;

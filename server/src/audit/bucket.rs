@@ -14,7 +14,7 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use tokio::sync::Notify;
 
-use super::{AuditEvent, Setup, Sink, SinkKind};
+use super::{AuditEvent, Built, Setup, Sink, SinkKind};
 use crate::metrics::Metrics;
 use crate::storage::{Bucket, StorageError};
 
@@ -29,7 +29,7 @@ pub const PREFIX: &str = "audit/";
 /// Batches held while the store fails, before the oldest events are dropped.
 const MAX_BATCHES_HELD: usize = 10;
 
-fn build(setup: &Setup<'_>) -> Result<Option<Box<dyn Sink>>, String> {
+fn build(setup: &Setup<'_>) -> Built {
     let Some(alias) = &setup.settings.bucket else {
         return Ok(None);
     };

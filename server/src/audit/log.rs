@@ -3,14 +3,11 @@
 
 use futures_util::future::BoxFuture;
 
-use super::{AuditEvent, Setup, Sink, SinkKind};
+use super::{AuditEvent, Built, Setup, Sink, SinkKind};
 
-pub const SINK: SinkKind = SinkKind {
-    name: "log",
-    build,
-};
+pub const SINK: SinkKind = SinkKind { name: "log", build };
 
-fn build(_: &Setup<'_>) -> Result<Option<Box<dyn Sink>>, String> {
+fn build(_: &Setup<'_>) -> Built {
     Ok(Some(Box::new(LogSink)))
 }
 

@@ -37,8 +37,11 @@ pub const SINKS: &[SinkKind] = &[log::SINK, bucket::SINK];
 pub struct SinkKind {
     pub name: &'static str,
     /// The sink for these settings, `None` when they do not ask for it.
-    pub build: fn(&Setup<'_>) -> Result<Option<Box<dyn Sink>>, String>,
+    pub build: fn(&Setup<'_>) -> Built,
 }
+
+/// A built sink, `None` when the settings do not ask for it, or why it could not be built.
+pub type Built = Result<Option<Box<dyn Sink>>, String>;
 
 /// What building a sink may use.
 #[derive(Debug)]
@@ -183,8 +186,8 @@ impl Audit {
         };
         let mut sinks = Vec::new();
         for kind in SINKS {
-            if let Some(sink) =
-                (kind.build)(&setup).map_err(|error| format!("audit sink {}: {error}", kind.name))?
+            if let Some(sink) = (kind.build)(&setup)
+                .map_err(|error| format!("audit sink {}: {error}", kind.name))?
             {
                 sinks.push(sink);
             }

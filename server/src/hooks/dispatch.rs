@@ -56,7 +56,10 @@ impl Dispatcher {
             let Some(delivery) = self.queue.next().await else {
                 return;
             };
-            self.metrics.lifecycle.hook_queue_depth.set(self.queue.len() as i64);
+            self.metrics
+                .lifecycle
+                .hook_queue_depth
+                .set(self.queue.len() as i64);
             let this = self.clone();
             let span = tracing::info_span!(
                 "hook",
@@ -111,7 +114,10 @@ impl Dispatcher {
         if let Some(dropped) = self.queue.retry_at(delivery, Instant::now() + delay) {
             count_dropped(&self.metrics, &dropped);
         }
-        self.metrics.lifecycle.hook_queue_depth.set(self.queue.len() as i64);
+        self.metrics
+            .lifecycle
+            .hook_queue_depth
+            .set(self.queue.len() as i64);
     }
 
     async fn attempt(&self, delivery: &Delivery) -> Result<Outcome, TriggerError> {
@@ -125,7 +131,8 @@ impl Dispatcher {
 
     fn count(&self, trigger: &str, outcome: &str) {
         self.metrics
-            .lifecycle.hook_deliveries
+            .lifecycle
+            .hook_deliveries
             .with_label_values(&[trigger, outcome])
             .inc();
     }
@@ -149,7 +156,8 @@ impl Dispatcher {
 /// Counts and logs a delivery the full queue pushed out.
 pub(super) fn count_dropped(metrics: &Metrics, dropped: &Delivery) {
     metrics
-        .lifecycle.hook_deliveries
+        .lifecycle
+        .hook_deliveries
         .with_label_values(&[dropped.trigger.as_str(), "dropped"])
         .inc();
     tracing::error!(

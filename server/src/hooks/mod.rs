@@ -156,7 +156,10 @@ impl Hooks {
                         dispatch::count_dropped(&self.metrics, &dropped);
                     }
                 }
-                self.metrics.lifecycle.hook_queue_depth.set(self.queue.len() as i64);
+                self.metrics
+                    .lifecycle
+                    .hook_queue_depth
+                    .set(self.queue.len() as i64);
                 None
             }
             HookMode::Sync => {
@@ -185,11 +188,15 @@ impl Hooks {
             Err(error) => Err(error),
         };
         let outcome = crate::triggers::outcome_label(&result);
-        let status = result.as_ref().ok().and_then(crate::triggers::Outcome::status);
+        let status = result
+            .as_ref()
+            .ok()
+            .and_then(crate::triggers::Outcome::status);
         let success = result.as_ref().is_ok_and(crate::triggers::Outcome::success);
         let final_outcome = if success { "ok" } else { "failed" };
         self.metrics
-            .lifecycle.hook_deliveries
+            .lifecycle
+            .hook_deliveries
             .with_label_values(&[trigger, final_outcome])
             .inc();
         HookOutcome {
@@ -217,7 +224,8 @@ impl Hooks {
         }
         for delivery in &left {
             self.metrics
-                .lifecycle.hook_deliveries
+                .lifecycle
+                .hook_deliveries
                 .with_label_values(&[delivery.trigger.as_str(), "abandoned"])
                 .inc();
         }
@@ -332,13 +340,15 @@ mod tests {
                 ..Default::default()
             },
         );
-        let problems: Vec<String> =
-            check(&settings.buckets, &settings.triggers, &settings.hooks)
-                .iter()
-                .map(ToString::to_string)
-                .collect();
+        let problems: Vec<String> = check(&settings.buckets, &settings.triggers, &settings.hooks)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].starts_with("buckets.uploads.on_upload"), "{problems:?}");
+        assert!(
+            problems[0].starts_with("buckets.uploads.on_upload"),
+            "{problems:?}"
+        );
         assert!(problems[0].contains("`missing`"), "{problems:?}");
     }
 }

@@ -149,7 +149,9 @@ async fn clean_alias(
                 .janitor_errors
                 .with_label_values(&[bucket.alias.as_str()])
                 .inc();
-            report.errors.push(format!("cannot list multipart uploads: {error}"));
+            report
+                .errors
+                .push(format!("cannot list multipart uploads: {error}"));
             return report;
         }
     };
@@ -200,12 +202,20 @@ async fn abort(
                 .janitor_errors
                 .with_label_values(&[alias])
                 .inc();
-            report
-                .errors
-                .push(format!("cannot abort {} ({}): {error}", upload.key, upload.upload_id));
+            report.errors.push(format!(
+                "cannot abort {} ({}): {error}",
+                upload.key, upload.upload_id
+            ));
         }
         Ok(_) => {
-            tracing::info!(alias, key = upload.key, upload_id = upload.upload_id, age_secs = age.as_secs(), outcome, "janitor: multipart upload aborted");
+            tracing::info!(
+                alias,
+                key = upload.key,
+                upload_id = upload.upload_id,
+                age_secs = age.as_secs(),
+                outcome,
+                "janitor: multipart upload aborted"
+            );
             metrics
                 .lifecycle
                 .janitor_aborted

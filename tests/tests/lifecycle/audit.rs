@@ -77,7 +77,9 @@ fn is_audit_key(key: &str) -> bool {
     parts.len() == 6
         && parts[0] == "audit"
         && parts[1].len() == 4
-        && parts[2..5].iter().all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()))
+        && parts[2..5]
+            .iter()
+            .all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()))
         && parts[5].starts_with("replica-a-")
         && parts[5].ends_with(".ndjson")
 }
@@ -86,14 +88,19 @@ fn is_audit_key(key: &str) -> bool {
 async fn deletes_triggers_and_dev_tokens_are_audited_and_shutdown_writes_the_batch() {
     let receiver = Recorder::start(200, json!({"ok": true})).await;
     let (server, audit_bucket) = hoist_with_audit(|settings| {
-        settings.triggers.insert("notify".into(), webhook(&receiver.url));
+        settings
+            .triggers
+            .insert("notify".into(), webhook(&receiver.url));
     })
     .await;
 
     for key in ["a.txt", "b.txt"] {
         send(
             server
-                .supreme(Method::PUT, &format!("/files/object?bucketName=uploads&key=gone/{key}"))
+                .supreme(
+                    Method::PUT,
+                    &format!("/files/object?bucketName=uploads&key=gone/{key}"),
+                )
                 .body("x"),
         )
         .await
@@ -121,7 +128,11 @@ async fn deletes_triggers_and_dev_tokens_are_audited_and_shutdown_writes_the_bat
     server.stop().await;
 
     let objects = audit_objects(&audit_bucket).await;
-    assert_eq!(objects.len(), 1, "the shutdown wrote one batch: {objects:#?}");
+    assert_eq!(
+        objects.len(),
+        1,
+        "the shutdown wrote one batch: {objects:#?}"
+    );
     let (key, events) = &objects[0];
     assert!(is_audit_key(key), "{key}");
     let find = |action: &str| -> &Value {
@@ -137,7 +148,10 @@ async fn deletes_triggers_and_dev_tokens_are_audited_and_shutdown_writes_the_bat
     assert_eq!(deleted["outcome"], "ok");
     assert_eq!(deleted["correlationId"], delete.correlation_id.as_str());
     assert_eq!(deleted["details"]["bucket"], "uploads");
-    assert_eq!(deleted["details"]["deleted"], json!(["gone/a.txt", "gone/b.txt"]));
+    assert_eq!(
+        deleted["details"]["deleted"],
+        json!(["gone/a.txt", "gone/b.txt"])
+    );
 
     let called = find("trigger");
     assert_eq!(called["sub"], "tester");

@@ -67,7 +67,10 @@ async fn every_upload_route_fires_one_event_with_the_documented_fields() {
     .await;
     let answers = [&raw, &form, &image];
     for answer in answers {
-        assert!(answer.data()["hooks"].is_null(), "async hooks are not reported: {answer:?}");
+        assert!(
+            answer.data()["hooks"].is_null(),
+            "async hooks are not reported: {answer:?}"
+        );
     }
 
     eventually("three upload events delivered", || async {
@@ -95,14 +98,19 @@ async fn every_upload_route_fires_one_event_with_the_documented_fields() {
     }
     for request in receiver.requests() {
         assert_eq!(request.method, "POST");
-        let key = request.header("idempotency-key").expect("an Idempotency-Key");
+        let key = request
+            .header("idempotency-key")
+            .expect("an Idempotency-Key");
         assert!(key.starts_with("upload-"), "{key}");
     }
     assert_eq!(events.iter().filter(|e| e["bucket"] == "images").count(), 1);
 
     let metrics = server.metrics().await;
     assert_eq!(
-        sample(&metrics, r#"hoist_hook_deliveries_total{outcome="ok",trigger="hook"}"#),
+        sample(
+            &metrics,
+            r#"hoist_hook_deliveries_total{outcome="ok",trigger="hook"}"#
+        ),
         3.0,
         "{metrics}"
     );
@@ -114,18 +122,29 @@ async fn every_upload_route_fires_one_event_with_the_documented_fields() {
 #[tokio::test]
 async fn sync_hooks_report_their_outcome_in_the_response() {
     let receiver = Recorder::start(200, json!({"ok": true})).await;
-    let server =
-        TestServer::start_with(|settings| {
-            bind_hook(settings, &receiver.url, HookMode::Sync);
-            settings.triggers.insert("down".into(), webhook(REFUSED_URL));
-            let uploads = settings.buckets.get_mut("uploads").expect("an uploads alias");
-            uploads.on_upload = vec!["hook".into(), "down".into()];
-        })
-        .await;
+    let server = TestServer::start_with(|settings| {
+        bind_hook(settings, &receiver.url, HookMode::Sync);
+        settings
+            .triggers
+            .insert("down".into(), webhook(REFUSED_URL));
+        let uploads = settings
+            .buckets
+            .get_mut("uploads")
+            .expect("an uploads alias");
+        uploads.on_upload = vec!["hook".into(), "down".into()];
+    })
+    .await;
 
     let answer = put_object(&server, "sync/a.txt", b"hello").await;
-    let hooks = answer.data()["hooks"].as_array().expect("hooks reported").clone();
-    assert_eq!(receiver.requests().len(), 1, "delivered before the response");
+    let hooks = answer.data()["hooks"]
+        .as_array()
+        .expect("hooks reported")
+        .clone();
+    assert_eq!(
+        receiver.requests().len(),
+        1,
+        "delivered before the response"
+    );
     assert_eq!(receiver.requests()[0].json()["key"], "sync/a.txt");
     assert_eq!(
         hooks,
@@ -143,7 +162,10 @@ async fn sync_hooks_report_their_outcome_in_the_response() {
         .send()
         .await
         .expect("the object is stored");
-    assert_eq!(object.body.collect().await.unwrap().into_bytes().as_ref(), b"hello");
+    assert_eq!(
+        object.body.collect().await.unwrap().into_bytes().as_ref(),
+        b"hello"
+    );
 }
 
 #[tokio::test]
@@ -156,16 +178,26 @@ async fn a_failing_webhook_is_retried_and_delivered_once() {
     .await;
 
     put_object(&server, "retry/a.txt", b"again").await.data();
-    eventually("the third attempt", || async { receiver.requests().len() >= 3 }).await;
+    eventually("the third attempt", || async {
+        receiver.requests().len() >= 3
+    })
+    .await;
     eventually("the success counted", || async {
         let metrics = server.metrics().await;
-        sample(&metrics, r#"hoist_hook_deliveries_total{outcome="ok",trigger="hook"}"#) == 1.0
+        sample(
+            &metrics,
+            r#"hoist_hook_deliveries_total{outcome="ok",trigger="hook"}"#,
+        ) == 1.0
     })
     .await;
     let requests = receiver.requests();
     let first = &requests[0];
     for request in &requests {
-        assert_eq!(request.json(), first.json(), "every attempt sends the same event");
+        assert_eq!(
+            request.json(),
+            first.json(),
+            "every attempt sends the same event"
+        );
         assert_eq!(
             request.header("idempotency-key"),
             first.header("idempotency-key"),
@@ -174,7 +206,10 @@ async fn a_failing_webhook_is_retried_and_delivered_once() {
     }
     let metrics = server.metrics().await;
     assert_eq!(
-        sample(&metrics, r#"hoist_hook_deliveries_total{outcome="retried",trigger="hook"}"#),
+        sample(
+            &metrics,
+            r#"hoist_hook_deliveries_total{outcome="retried",trigger="hook"}"#
+        ),
         2.0,
         "{metrics}"
     );
@@ -195,8 +230,10 @@ async fn a_delivery_that_keeps_failing_is_given_up_after_max_attempts() {
     put_object(&server, "giveup/a.txt", b"x").await.data();
     eventually("the delivery given up", || async {
         let metrics = server.metrics().await;
-        sample(&metrics, r#"hoist_hook_deliveries_total{outcome="failed",trigger="hook"}"#)
-            == 1.0
+        sample(
+            &metrics,
+            r#"hoist_hook_deliveries_total{outcome="failed",trigger="hook"}"#,
+        ) == 1.0
     })
     .await;
     assert_eq!(receiver.requests().len(), 3, "max_attempts = 3");
@@ -214,20 +251,27 @@ async fn a_full_queue_drops_the_oldest_and_counts_it() {
     })
     .await;
     for i in 0..5 {
-        put_object(&server, &format!("full/{i}.txt"), b"x").await.data();
+        put_object(&server, &format!("full/{i}.txt"), b"x")
+            .await
+            .data();
     }
     // Five deliveries, room for two: once every delivery has failed its first attempt, two
     // wait for their retry and three were pushed out.
     eventually("three deliveries dropped, two waiting", || async {
         let metrics = server.metrics().await;
-        sample(&metrics, r#"hoist_hook_deliveries_total{outcome="dropped",trigger="hook"}"#)
-            == 3.0
+        sample(
+            &metrics,
+            r#"hoist_hook_deliveries_total{outcome="dropped",trigger="hook"}"#,
+        ) == 3.0
             && sample(&metrics, "hoist_hook_queue_depth") == 2.0
     })
     .await;
     let metrics = server.metrics().await;
     assert_eq!(
-        sample(&metrics, r#"hoist_hook_deliveries_total{outcome="ok",trigger="hook"}"#),
+        sample(
+            &metrics,
+            r#"hoist_hook_deliveries_total{outcome="ok",trigger="hook"}"#
+        ),
         0.0
     );
 }

@@ -65,7 +65,9 @@ async fn janitor_once_aborts_abandoned_uploads_and_keeps_tus_uploads() {
     let (ok, printed) = janitor_once(&uploads, &images, "0s");
     assert!(ok, "{printed}");
     assert!(
-        printed.contains(&format!("uploads: aborted abandoned/big.bin (upload {abandoned}")),
+        printed.contains(&format!(
+            "uploads: aborted abandoned/big.bin (upload {abandoned}"
+        )),
         "{printed}"
     );
     assert!(printed.contains("uploads: 1 aborted"), "{printed}");
@@ -91,5 +93,9 @@ async fn on_the_embedded_store_the_janitor_reports_that_it_cannot_list() {
         report.aliases.iter().all(|alias| alias.unsupported),
         "{report}"
     );
-    assert!(report.to_string().contains("ListMultipartUploads is not implemented"));
+    assert!(
+        report
+            .to_string()
+            .contains("ListMultipartUploads is not implemented")
+    );
 }

@@ -237,14 +237,24 @@ async fn the_activity_page_shows_the_audit_trail() {
         driver
             .settle("the audit events", |app| !app.activity.loading)
             .await;
-        if driver.app.activity.events.iter().any(|e| e.action == "delete") {
+        if driver
+            .app
+            .activity
+            .events
+            .iter()
+            .any(|e| e.action == "delete")
+        {
             found = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
         driver.press(KeyCode::Char('r'));
     }
-    assert!(found, "the delete is listed: {:?}", driver.app.activity.events);
+    assert!(
+        found,
+        "the delete is listed: {:?}",
+        driver.app.activity.events
+    );
     let event = driver
         .app
         .activity

@@ -189,3 +189,34 @@ async fn a_full_batch_is_written_without_waiting() {
     let subs: Vec<&Value> = events.iter().map(|e| &e["details"]["sub"]).collect();
     assert_eq!(subs, [&json!("u0"), &json!("u1")]);
 }
+
+#[tokio::test]
+async fn audit_events_are_log_lines_on_their_own_target() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let server = hoist_tests::binary::BinaryServer::start(dir.path(), &[]);
+    let answer = send(
+        reqwest::Client::new()
+            .get(format!("{}/dev/token?sub=logged", server.base_url))
+            .header("x-correlation-id", "audit-log-1"),
+    )
+    .await;
+    answer.data();
+    let mut lines = Vec::new();
+    for _ in 0..50 {
+        lines.extend(server.drain_logs(Duration::from_millis(100)));
+        if lines.iter().any(|line| line["target"] == "hoist::audit") {
+            break;
+        }
+    }
+    let audit = lines
+        .iter()
+        .find(|line| line["target"] == "hoist::audit")
+        .unwrap_or_else(|| panic!("an audit line in {lines:#?}"));
+    assert_eq!(audit["action"], "dev-token");
+    assert_eq!(audit["outcome"], "ok");
+    assert_eq!(audit["client"], "127.0.0.1");
+    assert_eq!(audit["correlation_id"], "audit-log-1");
+    let details: Value = serde_json::from_str(audit["details"].as_str().expect("details as JSON"))
+        .expect("details are JSON");
+    assert_eq!(details["sub"], "logged");
+}

@@ -99,3 +99,71 @@ async fn on_the_embedded_store_the_janitor_reports_that_it_cannot_list() {
             .contains("ListMultipartUploads is not implemented")
     );
 }
+
+#[tokio::test]
+async fn a_janitor_pass_counts_its_aborts_and_audits_each_one() {
+    let uploads = moto::unique_bucket("janitor-metrics");
+    let audit = moto::unique_bucket("janitor-audit");
+    let s3 = moto::create_bucket(&uploads).await;
+    moto::create_bucket(&audit).await;
+    let upload_id = start_upload(&s3, &uploads, "left/behind.bin").await;
+    let server = TestServer::start_with(|settings| {
+        moto::use_bucket_on(settings, &moto::endpoint(), "uploads", &uploads);
+        settings.buckets.insert(
+            "audit".into(),
+            hoist_server::config::BucketRoute {
+                name: Some(audit.clone()),
+                ..Default::default()
+            },
+        );
+        settings.audit.bucket = Some("audit".into());
+        settings.janitor.max_age = std::time::Duration::ZERO;
+    })
+    .await;
+
+    let report = hoist_server::janitor::run_once(&server.state).await;
+    assert_eq!(report.aborted(), 1, "{report}");
+    assert!(moto::multipart_uploads(&s3, &uploads).await.is_empty());
+    let metrics = server.metrics().await;
+    assert_eq!(
+        super::sample(&metrics, r#"hoist_janitor_aborted_total{alias="uploads"}"#),
+        1.0,
+        "{metrics}"
+    );
+    assert!(super::sample(&metrics, "hoist_janitor_last_run_timestamp_seconds") > 0.0);
+    server.stop().await;
+
+    let listed = s3
+        .list_objects_v2()
+        .bucket(&audit)
+        .prefix("audit/")
+        .send()
+        .await
+        .expect("moto lists the audit bucket");
+    let key = listed.contents()[0]
+        .key()
+        .expect("an audit object")
+        .to_owned();
+    let body = s3
+        .get_object()
+        .bucket(&audit)
+        .key(&key)
+        .send()
+        .await
+        .expect("the audit object")
+        .body
+        .collect()
+        .await
+        .expect("its body")
+        .into_bytes();
+    let event: serde_json::Value = std::str::from_utf8(&body)
+        .expect("NDJSON")
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("JSON"))
+        .find(|event| event["action"] == "janitor-abort")
+        .expect("a janitor-abort event");
+    assert_eq!(event["sub"], "hoist-janitor");
+    assert_eq!(event["outcome"], "ok");
+    assert_eq!(event["details"]["key"], "left/behind.bin");
+    assert_eq!(event["details"]["uploadId"], upload_id.as_str());
+}

@@ -10,9 +10,12 @@ from __future__ import annotations
 import base64
 import io
 import struct
+import urllib.request
 import uuid
 import zlib
 from http import HTTPStatus
+
+import yaml
 
 from hoist_client import AuthenticatedClient, Client
 from hoist_client.api.files import (
@@ -254,7 +257,7 @@ def test_list_and_page_to_the_end_by_cursor(supreme):
         "invalid-cursor",
     )
     message = refused(
-        list_files_page.sync_detailed(client=supreme, prefix=prefix, limit=0), 400, "invalid-parameter"
+        list_files_page.sync_detailed(client=supreme, prefix=prefix, limit=0), 400, "bad-request"
     )
     assert "limit" in message
 
@@ -324,3 +327,22 @@ def test_error_envelopes_are_typed(server, user, supreme):
         base_url=server.url, token="not-a-jwt", raise_on_unexpected_status=True
     )
     refused(list_buckets.sync_detailed(client=stranger), 401, "invalid-token")
+
+
+def test_json_types_are_strict(user):
+    # The generated model does not check types, so a number goes out as a number.
+    wrong = ImageUpload(base64=5, content_type="image/png")  # type: ignore[arg-type]
+    message = refused(upload_image.sync_detailed(client=user, body=wrong), 400, "bad-request")
+    assert "`base64`" in message and "expected a string" in message, message
+    for internal in ("ImageUpload", "parse", "occurred", "integer("):
+        assert internal not in message, message
+
+
+def test_the_spec_examples_are_accepted(server, user, supreme):
+    with urllib.request.urlopen(f"{server.url}/openapi.yaml", timeout=10) as answer:
+        spec = yaml.safe_load(answer)
+    schemas = spec["components"]["schemas"]
+    image = ImageUpload.from_dict(schemas["ImageUpload"]["example"])
+    ok(upload_image.sync_detailed(client=user, body=image), DataStoredObject)
+    payload = TriggerRequest.from_dict(schemas["TriggerRequest"]["example"])
+    ok(trigger.sync_detailed("echo", client=supreme, body=payload), DataTriggerOutcome)

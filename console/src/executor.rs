@@ -279,7 +279,7 @@ pub fn failure(error: hoist_client::Error<ErrorEnvelope>) -> ApiFailure {
             let body = response.into_inner().error;
             ApiFailure {
                 status: Some(body.status),
-                code: body.code,
+                code: body.code.to_string(),
                 message: body.message,
                 correlation_id: Some(body.correlation_id),
             }

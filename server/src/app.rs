@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use poem::endpoint::make_sync;
-use poem::http::header;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::middleware::Compression;
 use poem::{Endpoint, EndpointExt, IntoResponse, Route, Server, get};
@@ -173,14 +172,16 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint + 'static {
                 .with_content_type("text/plain; version=0.0.4; charset=utf-8")
         })
     };
-    let spec = service.spec_yaml();
+    let spec = api::spec::yaml();
     let spec_yaml = make_sync(move |_| {
+        // `with_content_type` replaces the text/plain of a String; `with_header` would add a
+        // second Content-Type.
         spec.clone()
-            .with_header(header::CONTENT_TYPE, "application/yaml; charset=utf-8")
+            .with_content_type("application/yaml; charset=utf-8")
     });
     Route::new()
         .at("/openapi.yaml", get(spec_yaml))
-        .nest("/docs", service.swagger_ui())
+        .nest("/docs", api::spec::swagger_ui())
         .at("/metrics", get(render_metrics))
         .nest("/", service)
         .data(state)

@@ -154,13 +154,15 @@ def test_multipart_upload_keeps_name_and_type(supreme, store_root):
     prefix = unique_prefix()
     data = b"id,name\n1,alpha\n2,beta\n"
     form = UploadFileBody(
-        prefix=prefix,
-        bucket_name="uploads",
         file=File(payload=io.BytesIO(data), file_name="report.csv", mime_type="text/csv"),
     )
-    # The destination precedes the file in the generated form, so the file streams.
-    assert [name for name, _ in form.to_multipart()][-1] == "file"
-    stored = ok(upload_file.sync_detailed(client=supreme, body=form), DataStoredObject)
+    # The generated call sends the destination in the query string, known before the file
+    # starts, so the file streams; the form holds nothing but the file.
+    assert [name for name, _ in form.to_multipart()] == ["file"]
+    stored = ok(
+        upload_file.sync_detailed(client=supreme, body=form, prefix=prefix, bucket_name="uploads"),
+        DataStoredObject,
+    )
     assert stored.key == f"{prefix}/report.csv"
     assert stored.name == "report.csv"
     assert stored.bucket == "uploads"
@@ -302,7 +304,7 @@ def test_image_upload(user, store_root):
             body=ImageUpload(base64=base64.b64encode(image).decode(), content_type="image/tiff"),
         ),
         415,
-        "unsupported-content-type",
+        "unsupported-media-type",
     )
     refused(
         upload_image.sync_detailed(

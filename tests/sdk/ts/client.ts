@@ -75,7 +75,7 @@ export async function putObject(
   return data.data;
 }
 
-/** Multipart upload: destination fields first, then the file, so the file streams. */
+/** Multipart upload: the destination in the query string, so the file streams. */
 export async function uploadForm(
   client: Hoist,
   prefix: string,
@@ -83,11 +83,11 @@ export async function uploadForm(
   fileName: string,
 ): Promise<StoredObject> {
   const { data, error } = await client.POST("/files", {
-    body: { prefix, bucketName: "", file: "" },
+    params: { query: { prefix } },
+    // The spec types the form's binary field as a string; fetch sends the FormData.
+    body: { file: "" },
     bodySerializer: () => {
       const form = new FormData();
-      form.append("prefix", prefix);
-      form.append("bucketName", "");
       form.append("file", file, fileName);
       return form;
     },

@@ -176,7 +176,7 @@ impl Executor {
                     // The API takes the old service's comma-separated list.
                     let joined = keys.join(",");
                     let result = client
-                        .delete_files(Some(&alias), Some(&joined))
+                        .delete_files(Some(&alias), &joined)
                         .await
                         .map(|r| {
                             let report = r.into_inner().data;

@@ -53,6 +53,7 @@ pub struct DevToken {
     pub token: String,
     /// Expiry, in seconds since the Unix epoch.
     pub expires_at: u64,
+    /// Whether the token carries the admin claim `isSupreme`.
     pub is_supreme: bool,
 }
 

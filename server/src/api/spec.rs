@@ -71,13 +71,21 @@ fn finish_operation(operation: &mut Mapping) {
         .get("requestBody")
         .and_then(|body| body.get("content"))
         .and_then(Value::as_mapping)
-        .map(|content| content.keys().filter_map(|k| k.as_str().map(str::to_owned)).collect())
+        .map(|content| {
+            content
+                .keys()
+                .filter_map(|k| k.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
     if body_types.iter().any(|t| t.starts_with("application/json")) {
         // A body that is not JSON of the declared shape, or is sent as another type.
         refusals.extend([ErrorCode::BadRequest, ErrorCode::UnsupportedMediaType]);
     }
-    if body_types.iter().any(|t| t.starts_with("multipart/form-data")) {
+    if body_types
+        .iter()
+        .any(|t| t.starts_with("multipart/form-data"))
+    {
         refusals.push(ErrorCode::UnsupportedMediaType);
     }
     match operation.get("security").and_then(Value::as_sequence) {
@@ -97,6 +105,28 @@ fn finish_operation(operation: &mut Mapping) {
         }
     }
     add_refusals(operation, refusals);
+    describe_successes(operation);
+}
+
+/// poem-openapi leaves a plain `Json` success undescribed; Swagger UI and generated docs show
+/// the description, so say what it is.
+fn describe_successes(operation: &mut Mapping) {
+    let Some(responses) = operation.get_mut("responses").and_then(Value::as_mapping_mut) else {
+        return;
+    };
+    for (status, response) in responses.iter_mut() {
+        let success = status.as_str().is_some_and(|status| status.starts_with('2'));
+        let Some(response) = response.as_mapping_mut() else {
+            continue;
+        };
+        let undescribed = response
+            .get("description")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty);
+        if success && undescribed {
+            response.insert("description".into(), "Done; the result is under `data`.".into());
+        }
+    }
 }
 
 /// Adds each code under its status, unless the handler's own error types listed it already.
@@ -145,7 +175,12 @@ fn add_refusals(operation: &mut Mapping, codes: Vec<ErrorCode>) {
 /// Statuses in ascending order, as poem-openapi writes them.
 fn sort_responses(responses: &mut Mapping) {
     let mut entries: Vec<(Value, Value)> = std::mem::take(responses).into_iter().collect();
-    entries.sort_by_key(|(status, _)| status.as_str().and_then(|s| s.parse::<u16>().ok()).unwrap_or(u16::MAX));
+    entries.sort_by_key(|(status, _)| {
+        status
+            .as_str()
+            .and_then(|s| s.parse::<u16>().ok())
+            .unwrap_or(u16::MAX)
+    });
     responses.extend(entries);
 }
 
@@ -205,22 +240,39 @@ mod tests {
         assert_eq!(statuses(&operation(&document, "heartbeat")), ["200"]);
         assert_eq!(statuses(&operation(&document, "ready")), ["200", "503"]);
         // A user-level token check cannot give 403; poem's missing-token refusal is 401.
-        assert_eq!(statuses(&operation(&document, "listBuckets")), ["200", "401"]);
-        assert_eq!(statuses(&operation(&document, "listTriggers")), ["200", "401"]);
+        assert_eq!(
+            statuses(&operation(&document, "listBuckets")),
+            ["200", "401"]
+        );
+        assert_eq!(
+            statuses(&operation(&document, "listTriggers")),
+            ["200", "401"]
+        );
         assert_eq!(
             statuses(&operation(&document, "devToken")),
             ["200", "400", "404"]
         );
         let trigger = statuses(&operation(&document, "trigger"));
-        for status in ["200", "202", "400", "401", "403", "404", "409", "413", "415", "502"] {
-            assert!(trigger.contains(&status.to_owned()), "trigger lacks {status}");
+        for status in [
+            "200", "202", "400", "401", "403", "404", "409", "413", "415", "502",
+        ] {
+            assert!(
+                trigger.contains(&status.to_owned()),
+                "trigger lacks {status}"
+            );
         }
         let listing = statuses(&operation(&document, "listFiles"));
         for status in ["400", "401", "403", "502"] {
-            assert!(listing.contains(&status.to_owned()), "listFiles lacks {status}");
+            assert!(
+                listing.contains(&status.to_owned()),
+                "listFiles lacks {status}"
+            );
         }
         for absent in ["408", "409", "413", "415"] {
-            assert!(!listing.contains(&absent.to_owned()), "listFiles has {absent}");
+            assert!(
+                !listing.contains(&absent.to_owned()),
+                "listFiles has {absent}"
+            );
         }
     }
 
@@ -229,14 +281,22 @@ mod tests {
         let document = document();
         for (id, operation) in operations(&document) {
             for (status, response) in operation["responses"].as_mapping().expect("responses") {
-                let status: u16 = status.as_str().expect("a status").parse().expect("a number");
+                let status: u16 = status
+                    .as_str()
+                    .expect("a status")
+                    .parse()
+                    .expect("a number");
                 if status < 400 {
                     continue;
                 }
                 let codes = listed_codes(response);
                 assert!(!codes.is_empty(), "{id} {status} lists no code");
                 for code in codes {
-                    assert_eq!(code.status().as_u16(), status, "{id}: {code} under {status}");
+                    assert_eq!(
+                        code.status().as_u16(),
+                        status,
+                        "{id}: {code} under {status}"
+                    );
                 }
                 let schema = &response["content"]["application/json; charset=utf-8"]["schema"];
                 assert_eq!(schema["$ref"], "#/components/schemas/ErrorEnvelope", "{id}");
@@ -278,7 +338,10 @@ mod tests {
         for (id, operation) in operations(&document()) {
             let summary = operation["summary"].as_str().unwrap_or_default();
             assert!(!summary.is_empty(), "{id} has no summary");
-            assert!(!summary.contains('`'), "{id}: backticks in the summary {summary:?}");
+            assert!(
+                !summary.contains('`'),
+                "{id}: backticks in the summary {summary:?}"
+            );
         }
     }
 
@@ -302,16 +365,28 @@ mod tests {
     #[test]
     fn every_property_and_parameter_is_described() {
         let document = document();
-        for (name, schema) in document["components"]["schemas"].as_mapping().expect("schemas") {
-            let properties = schema["properties"].as_mapping().cloned().unwrap_or_default();
+        for (name, schema) in document["components"]["schemas"]
+            .as_mapping()
+            .expect("schemas")
+        {
+            let properties = schema["properties"]
+                .as_mapping()
+                .cloned()
+                .unwrap_or_default();
             for (property, value) in properties {
                 // A described `$ref` would need an `allOf` wrapper; the referenced schema
-                // carries the description instead.
-                let described = value.get("description").is_some() || value.get("$ref").is_some();
+                // carries the description instead (also for a list of them, under `data`).
+                let described = value.get("description").is_some()
+                    || value.get("$ref").is_some()
+                    || value.get("items").is_some_and(|items| items.get("$ref").is_some());
                 assert!(described, "{name:?}.{property:?} has no description");
             }
         }
         for (id, operation) in operations(&document) {
+            for (status, response) in operation["responses"].as_mapping().expect("responses") {
+                let description = response["description"].as_str().unwrap_or_default();
+                assert!(!description.is_empty(), "{id}: response {status:?} undescribed");
+            }
             for parameter in operation
                 .get("parameters")
                 .and_then(Value::as_sequence)
@@ -331,6 +406,9 @@ mod tests {
     fn swagger_ui_shows_the_served_spec() {
         let html = swagger_html();
         let finished = serde_json::to_string_pretty(&document()).expect("json");
-        assert!(html.contains(&finished), "Swagger UI embeds the finished document");
+        assert!(
+            html.contains(&finished),
+            "Swagger UI embeds the finished document"
+        );
     }
 }

@@ -108,7 +108,10 @@ pub fn by_status(codes: impl IntoIterator<Item = ErrorCode>) -> BTreeMap<u16, Ve
     let codes: Vec<ErrorCode> = codes.into_iter().collect();
     let mut grouped: BTreeMap<u16, Vec<ErrorCode>> = BTreeMap::new();
     for code in ErrorCode::ALL.iter().copied().filter(|c| codes.contains(c)) {
-        grouped.entry(code.status().as_u16()).or_default().push(code);
+        grouped
+            .entry(code.status().as_u16())
+            .or_default()
+            .push(code);
     }
     grouped
 }
@@ -129,7 +132,11 @@ pub fn error_response(status: u16, description: &'static str) -> MetaResponse {
 
 /// `- \`code\`: meaning` lines, the form `api::spec` also appends to.
 pub fn describe(codes: &[ErrorCode]) -> String {
-    codes.iter().map(|code| line(*code)).collect::<Vec<_>>().join("\n")
+    codes
+        .iter()
+        .map(|code| line(*code))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub fn line(code: ErrorCode) -> String {

@@ -48,7 +48,12 @@ macro_rules! inline_string_enum {
                 let value = value.unwrap_or_default();
                 value
                     .as_str()
-                    .and_then(|text| <$ty>::ALL.iter().copied().find(|item| item.as_str() == text))
+                    .and_then(|text| {
+                        <$ty>::ALL
+                            .iter()
+                            .copied()
+                            .find(|item| item.as_str() == text)
+                    })
                     .ok_or_else(|| poem_openapi::types::ParseError::expected_type(value))
             }
         }
@@ -68,7 +73,9 @@ pub(crate) use inline_string_enum;
 /// (start-up, tests) costs nothing more.
 pub(crate) fn intern(text: String) -> &'static str {
     static SEEN: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
-    let mut seen = SEEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut seen = SEEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(known) = seen.get(text.as_str()) {
         return known;
     }

@@ -38,7 +38,7 @@ async fn delete_removes_2500_keys_in_three_batches() {
     let file_keys = format!("{}, bulk/00000.txt ,,", keys.join(","));
     let report = server
         .client()
-        .delete_files(Some("bulk"), Some(&file_keys))
+        .delete_files(Some("bulk"), &file_keys)
         .await
         .expect("deleted")
         .into_inner()
@@ -106,7 +106,7 @@ async fn per_key_delete_failures_reach_the_client() {
     }
     let report = server
         .client()
-        .delete_files(None, Some("locked/a.txt,free/b.txt"))
+        .delete_files(None, "locked/a.txt,free/b.txt")
         .await
         .expect("a partial delete is a 200 with its failures listed")
         .into_inner()

@@ -24,8 +24,8 @@ use crate::state::AppState;
 use crate::storage::StorageError;
 use crate::storage::delete::KeyList;
 use crate::storage::listing::PageRequest;
-use crate::storage::upload::form::{self, FormQuery};
 use crate::storage::upload::UploadError;
+use crate::storage::upload::form::{self, FormQuery};
 use crate::storage::upload::raw::{self, RawUpload};
 
 pub struct FilesApi;

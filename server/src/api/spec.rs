@@ -111,11 +111,16 @@ fn finish_operation(operation: &mut Mapping) {
 /// poem-openapi leaves a plain `Json` success undescribed; Swagger UI and generated docs show
 /// the description, so say what it is.
 fn describe_successes(operation: &mut Mapping) {
-    let Some(responses) = operation.get_mut("responses").and_then(Value::as_mapping_mut) else {
+    let Some(responses) = operation
+        .get_mut("responses")
+        .and_then(Value::as_mapping_mut)
+    else {
         return;
     };
     for (status, response) in responses.iter_mut() {
-        let success = status.as_str().is_some_and(|status| status.starts_with('2'));
+        let success = status
+            .as_str()
+            .is_some_and(|status| status.starts_with('2'));
         let Some(response) = response.as_mapping_mut() else {
             continue;
         };
@@ -124,7 +129,10 @@ fn describe_successes(operation: &mut Mapping) {
             .and_then(Value::as_str)
             .is_none_or(str::is_empty);
         if success && undescribed {
-            response.insert("description".into(), "Done; the result is under `data`.".into());
+            response.insert(
+                "description".into(),
+                "Done; the result is under `data`.".into(),
+            );
         }
     }
 }
@@ -378,14 +386,19 @@ mod tests {
                 // carries the description instead (also for a list of them, under `data`).
                 let described = value.get("description").is_some()
                     || value.get("$ref").is_some()
-                    || value.get("items").is_some_and(|items| items.get("$ref").is_some());
+                    || value
+                        .get("items")
+                        .is_some_and(|items| items.get("$ref").is_some());
                 assert!(described, "{name:?}.{property:?} has no description");
             }
         }
         for (id, operation) in operations(&document) {
             for (status, response) in operation["responses"].as_mapping().expect("responses") {
                 let description = response["description"].as_str().unwrap_or_default();
-                assert!(!description.is_empty(), "{id}: response {status:?} undescribed");
+                assert!(
+                    !description.is_empty(),
+                    "{id}: response {status:?} undescribed"
+                );
             }
             for parameter in operation
                 .get("parameters")

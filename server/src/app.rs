@@ -15,7 +15,7 @@ use crate::http::middleware::observe;
 use crate::images::ImageRules;
 use crate::metrics::Metrics;
 use crate::state::AppState;
-use crate::storage::embedded::EmbeddedS3;
+use crate::storage::embedded::{EmbeddedError, EmbeddedS3};
 use crate::storage::upload::Uploads;
 use crate::storage::{Buckets, StorageError};
 use crate::triggers::Triggers;
@@ -28,6 +28,8 @@ pub enum StartError {
     Auth(#[from] AuthConfigError),
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error(transparent)]
+    Embedded(#[from] EmbeddedError),
     /// Every problem of the settings (see [`validation::check`]).
     #[error("invalid configuration: {}", list(.0))]
     Config(Vec<ConfigProblem>),

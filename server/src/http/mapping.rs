@@ -45,9 +45,7 @@ codes_of!(StorageError {
     StorageError::UnknownBucket(_) | StorageError::NoDefaultBucket => UnknownBucket,
     StorageError::InvalidKey(_) => InvalidKey,
     StorageError::InvalidCursor(_) => InvalidCursor,
-    StorageError::NotFound(_) => NotFound,
     StorageError::Unavailable(_) | StorageError::Backend { .. } => StorageUnavailable,
-    StorageError::Embedded(_) => Internal,
     StorageError::InvalidLimit { .. }
     | StorageError::OffsetAndCursor
     | StorageError::UnsupportedDelimiter => BadRequest,

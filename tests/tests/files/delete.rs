@@ -68,8 +68,9 @@ async fn delete_refuses_empty_and_oversized_key_lists() {
     let server = TestServer::start().await;
     let answer = send(server.supreme(Method::DELETE, "/files?fileKeys=%20,%20")).await;
     answer.assert_error(400, "missing-file-keys");
+    // `fileKeys` is a required parameter: without it the request is malformed.
     let answer = send(server.supreme(Method::DELETE, "/files")).await;
-    answer.assert_error(400, "missing-file-keys");
+    answer.assert_error(400, "bad-request");
     let limited = TestServer::start_with(|settings| settings.delete.max_keys = 2).await;
     send(limited.supreme(Method::DELETE, "/files?fileKeys=a,b,c"))
         .await

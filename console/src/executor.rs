@@ -177,7 +177,7 @@ impl Executor {
                     // The API takes the old service's comma-separated list.
                     let joined = keys.join(",");
                     let result = client
-                        .delete_files(Some(&alias), Some(&joined))
+                        .delete_files(Some(&alias), &joined)
                         .await
                         .map(|r| {
                             let report = r.into_inner().data;
@@ -307,7 +307,7 @@ pub fn failure(error: hoist_client::Error<ErrorEnvelope>) -> ApiFailure {
             let body = response.into_inner().error;
             ApiFailure {
                 status: Some(body.status),
-                code: body.code,
+                code: body.code.to_string(),
                 message: body.message,
                 correlation_id: Some(body.correlation_id),
             }

@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use poem::endpoint::make_sync;
-use poem::http::header;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::middleware::Compression;
 use poem::{Endpoint, EndpointExt, IntoResponse, Route, Server, get};
@@ -18,7 +17,7 @@ use crate::http::middleware::observe;
 use crate::images::ImageRules;
 use crate::metrics::Metrics;
 use crate::state::AppState;
-use crate::storage::embedded::EmbeddedS3;
+use crate::storage::embedded::{EmbeddedError, EmbeddedS3};
 use crate::storage::upload::Uploads;
 use crate::storage::{Buckets, StorageError};
 use crate::triggers::Triggers;
@@ -31,6 +30,8 @@ pub enum StartError {
     Auth(#[from] AuthConfigError),
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error(transparent)]
+    Embedded(#[from] EmbeddedError),
     /// Every problem of the settings (see [`validation::check`]).
     #[error("invalid configuration: {}", list(.0))]
     Config(Vec<ConfigProblem>),
@@ -201,7 +202,7 @@ pub async fn janitor_once(settings: Settings) -> Result<janitor::Report, StartEr
 }
 
 /// Starts the embedded store when it is on and no AWS endpoint is set.
-async fn start_embedded(settings: &Settings) -> Result<Option<EmbeddedS3>, StorageError> {
+async fn start_embedded(settings: &Settings) -> Result<Option<EmbeddedS3>, EmbeddedError> {
     if !settings.storage.embedded.enabled || settings.aws.endpoint.is_some() {
         return Ok(None);
     }
@@ -228,14 +229,16 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint + 'static {
                 .with_content_type("text/plain; version=0.0.4; charset=utf-8")
         })
     };
-    let spec = service.spec_yaml();
+    let spec = api::spec::yaml();
     let spec_yaml = make_sync(move |_| {
+        // `with_content_type` replaces the text/plain of a String; `with_header` would add a
+        // second Content-Type.
         spec.clone()
-            .with_header(header::CONTENT_TYPE, "application/yaml; charset=utf-8")
+            .with_content_type("application/yaml; charset=utf-8")
     });
     Route::new()
         .at("/openapi.yaml", get(spec_yaml))
-        .nest("/docs", service.swagger_ui())
+        .nest("/docs", api::spec::swagger_ui())
         .at("/metrics", get(render_metrics))
         .nest("/", service)
         .data(state)

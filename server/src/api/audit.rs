@@ -10,9 +10,9 @@ use poem_openapi::{Object, OpenApi};
 use serde_json::Value;
 
 use super::Tag;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, AuditReadError};
 use crate::auth::{BearerAuth, Level};
-use crate::http::{ApiError, ApiResult, ErrorCode, ok};
+use crate::http::{ApiResult, SupremeToken, ok};
 use crate::state::AppState;
 
 pub struct AuditApi;
@@ -81,37 +81,29 @@ impl AuditApi {
         filter: Query<Option<String>>,
         /// Events to return, 1 to 1000 (default 100).
         limit: Query<Option<u32>>,
-    ) -> ApiResult<Vec<AuditEntry>> {
+    ) -> ApiResult<Vec<AuditEntry>, (SupremeToken, AuditReadError)> {
         state.require(&auth, Level::Supreme)?;
         let limit = limit.0.unwrap_or(100);
         if limit == 0 || limit > MAX_LIMIT {
-            return Err(ApiError::new(
-                ErrorCode::BadRequest,
-                format!("limit must be between 1 and {MAX_LIMIT}"),
-            ));
+            return Err(AuditReadError::BadLimit { max: MAX_LIMIT }.into());
         }
         let filter = filter.0.filter(|f| !f.is_empty());
         if filter
             .as_ref()
             .is_some_and(|f| f.chars().count() > MAX_FILTER)
         {
-            return Err(ApiError::new(
-                ErrorCode::BadRequest,
-                format!("filter is longer than {MAX_FILTER} characters"),
-            ));
+            return Err(AuditReadError::FilterTooLong { max: MAX_FILTER }.into());
         }
         let Some(bucket) = state
             .audit
             .alias()
             .and_then(|alias| state.buckets.get(alias))
         else {
-            return Err(ApiError::new(
-                ErrorCode::AuditDisabled,
-                "no audit alias is configured ([audit] bucket)",
-            ));
+            return Err(AuditReadError::Disabled.into());
         };
-        let events =
-            audit::read_recent(bucket, limit as usize, filter.as_deref(), MAX_OBJECTS).await?;
+        let events = audit::read_recent(bucket, limit as usize, filter.as_deref(), MAX_OBJECTS)
+            .await
+            .map_err(AuditReadError::from)?;
         ok(events.into_iter().map(AuditEntry::from).collect())
     }
 }

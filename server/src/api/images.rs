@@ -5,22 +5,23 @@ use std::sync::Arc;
 
 use poem::web::Data;
 use poem::{Endpoint, EndpointExt};
-use poem_openapi::payload::Json;
+use poem_openapi::types::Example;
 use poem_openapi::{Object, OpenApi};
 
 use super::Tag;
 use super::objects::StoredObject;
 use crate::auth::{BearerAuth, Level, bearer_token};
 use crate::http::body_limit::buffer_body;
-use crate::http::{ApiError, ApiResult, ok};
+use crate::http::{ApiError, ApiResult, JsonBody, UserToken, ok};
 use crate::images::{self, ImageError, NewImage};
 use crate::state::AppState;
 
 pub struct ImagesApi;
 
 /// A base64-encoded image to store.
-#[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
+#[derive(Debug, Object, serde::Deserialize)]
+#[oai(rename_all = "camelCase", example)]
+#[serde(rename_all = "camelCase")]
 pub struct ImageUpload {
     /// The image, base64-encoded: standard (`+/`) or URL-safe (`-_`) alphabet, with or without
     /// `=` padding; whitespace and line breaks are ignored. A data URL
@@ -35,6 +36,20 @@ pub struct ImageUpload {
     pub file_name: Option<String>,
 }
 
+/// A 1×1 PNG: the example Swagger UI sends, which the server stores.
+const EXAMPLE_PNG: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR42mPQqr8CAAJUAX5kvxnrAAAAAElFTkSuQmCC";
+
+impl Example for ImageUpload {
+    fn example() -> Self {
+        Self {
+            base64: EXAMPLE_PNG.to_owned(),
+            content_type: "image/png".to_owned(),
+            file_name: Some("Holiday Photo.png".to_owned()),
+        }
+    }
+}
+
 #[OpenApi(tag = "Tag::Images")]
 impl ImagesApi {
     /// Stores a base64-encoded image in the images bucket alias.
@@ -43,11 +58,11 @@ impl ImagesApi {
     /// upload (`ext` from the content type: `jpg`, `png`, `gif`); the object is stored with
     /// its content type and a CRC32C checksum that S3 verified.
     ///
-    /// Refusals, with nothing stored: 415 `unsupported-content-type` (type not allowed),
+    /// Refusals, with nothing stored: 415 `unsupported-media-type` (type not allowed),
     /// 415 `content-type-mismatch` (the bytes are not an image of the declared type),
     /// 413 `file-too-large` (the image, or the request body, exceeds what `[images] max_size`
     /// allows; checked before decoding and while the body is read), 400 `invalid-base64`,
-    /// 400 `bad-request` (a field is missing or not JSON).
+    /// 400 `bad-request` (a field is missing or not of its type, or the body is not JSON).
     #[oai(
         path = "/images",
         method = "post",
@@ -58,8 +73,8 @@ impl ImagesApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: BearerAuth,
-        body: Json<ImageUpload>,
-    ) -> ApiResult<StoredObject> {
+        body: JsonBody<ImageUpload>,
+    ) -> ApiResult<StoredObject, (UserToken, ImageError)> {
         let claims = state.require(&auth, Level::User)?;
         let ImageUpload {
             base64,

@@ -9,9 +9,10 @@ use poem_openapi::{Object, OpenApi};
 
 use super::Tag;
 use crate::audit::{Action, AuditEvent, Who};
-use crate::auth::{BearerAuth, Level};
-use crate::http::{ApiError, ApiResult, ErrorCode, ok};
+use crate::auth::{BearerAuth, DevTokenError, Level};
+use crate::http::{ApiResult, UserToken, ok};
 use crate::state::AppState;
+use crate::storage::Unready;
 
 pub struct MetaApi;
 
@@ -53,6 +54,7 @@ pub struct DevToken {
     pub token: String,
     /// Expiry, in seconds since the Unix epoch.
     pub expires_at: u64,
+    /// Whether the token carries the admin claim `isSupreme`.
     pub is_supreme: bool,
 }
 
@@ -63,7 +65,7 @@ const MAX_DEV_TOKEN_TTL: u64 = 7 * 24 * 3600;
 impl MetaApi {
     /// Liveness: answers while the process runs.
     #[oai(path = "/heartbeat", method = "get", operation_id = "heartbeat")]
-    async fn heartbeat(&self) -> ApiResult<Heartbeat> {
+    async fn heartbeat(&self) -> ApiResult<Heartbeat, ()> {
         ok(Heartbeat {
             status: "ok".into(),
             version: env!("CARGO_PKG_VERSION").into(),
@@ -72,7 +74,7 @@ impl MetaApi {
 
     /// Readiness: every bucket alias answers. 503 names the aliases that do not.
     #[oai(path = "/ready", method = "get", operation_id = "ready")]
-    async fn ready(&self, state: Data<&Arc<AppState>>) -> ApiResult<Readiness> {
+    async fn ready(&self, state: Data<&Arc<AppState>>) -> ApiResult<Readiness, Unready> {
         let aliases = state.buckets.ready().await?;
         ok(Readiness {
             buckets: aliases.into_iter().map(str::to_owned).collect(),
@@ -85,7 +87,7 @@ impl MetaApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: BearerAuth,
-    ) -> ApiResult<Vec<BucketInfo>> {
+    ) -> ApiResult<Vec<BucketInfo>, UserToken> {
         state.require(&auth, Level::User)?;
         let default = state.buckets.default_alias();
         ok(state
@@ -100,7 +102,10 @@ impl MetaApi {
             .collect())
     }
 
-    /// Mints a token for development. Served only when `auth.dev_tokens` is on; 404 otherwise.
+    /// Mints a token for development (404 unless dev tokens are on).
+    ///
+    /// Served only when `auth.dev_tokens` is on, as in the development configuration; with it
+    /// off the route does not exist as far as clients can tell. Needs no token.
     #[oai(path = "/dev/token", method = "get", operation_id = "devToken")]
     async fn dev_token(
         &self,
@@ -111,23 +116,22 @@ impl MetaApi {
         sub: Query<Option<String>>,
         /// Lifetime in seconds (default one hour, at most a week).
         ttl: Query<Option<u64>>,
-    ) -> ApiResult<DevToken> {
-        let not_found = || ApiError::new(ErrorCode::NotFound, "no such route");
+    ) -> ApiResult<DevToken, DevTokenError> {
         if !state.auth.dev_tokens_enabled() {
-            return Err(not_found());
+            return Err(DevTokenError::Disabled.into());
         }
         let ttl = ttl.0.unwrap_or(3600);
         if ttl == 0 || ttl > MAX_DEV_TOKEN_TTL {
-            return Err(ApiError::new(
-                ErrorCode::BadRequest,
-                format!("ttl must be between 1 and {MAX_DEV_TOKEN_TTL} seconds"),
-            ));
+            return Err(DevTokenError::BadTtl {
+                max: MAX_DEV_TOKEN_TTL,
+            }
+            .into());
         }
         let is_supreme = supreme.0.unwrap_or(false);
         let token = state
             .auth
             .mint(sub.0.clone(), is_supreme, Duration::from_secs(ttl))
-            .ok_or_else(not_found)?;
+            .ok_or(DevTokenError::Disabled)?;
         // Minted anonymously: who asked is only the client address.
         state.audit.record(
             AuditEvent::new(Action::DevToken, Who::caller(None), "ok")

@@ -6,9 +6,10 @@ pub(crate) mod files;
 mod images;
 mod meta;
 pub(crate) mod objects;
+pub(crate) mod spec;
 mod triggers;
 
-use poem_openapi::{OpenApiService, Tags};
+use poem_openapi::{OpenApiService, ServerObject, Tags};
 
 pub use audit::AuditApi;
 pub use files::FilesApi;
@@ -46,11 +47,16 @@ pub fn service() -> OpenApiService<Api, ()> {
         "Upload and trigger gateway: stores files and images in S3 buckets named by alias, \
          lists and deletes them, and triggers Lambda functions and Step Functions. \
          Successful responses are `{data: ...}`; errors are \
-         `{error: {code, status, message, correlationId}}`.",
+         `{error: {code, status, message, correlationId}}`, where `code` is one of a closed \
+         set (the `ErrorBody` schema lists them all). Each operation documents exactly the \
+         statuses it can answer with and the codes under each, with one exception: any path \
+         answers a method it does not serve with 405 `method-not-allowed`.",
     )
+    // Relative: the spec is served by the gateway it describes, wherever that is.
+    .server(ServerObject::new("/"))
 }
 
-/// The spec as checked in under `openapi/openapi.yaml`.
+/// The spec as served and checked in under `openapi/openapi.yaml`.
 pub fn spec_yaml() -> String {
-    service().spec_yaml()
+    spec::yaml()
 }

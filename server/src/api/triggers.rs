@@ -7,25 +7,35 @@ use poem::web::Data;
 use poem::{Endpoint, EndpointExt};
 use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
+use poem_openapi::types::Example;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde_json::Value;
 
 use super::Tag;
 use crate::audit::{Action, AuditEvent, Who};
-use crate::auth::{BearerAuth, Level, MaybeBearer, bearer_token};
+use crate::auth::{AuthError, BearerAuth, Level, MaybeBearer, bearer_token};
 use crate::http::body_limit::buffer_body;
-use crate::http::{self, ApiError, ApiResult, ErrorCode, ok};
+use crate::http::{self, ApiError, ApiResult, ErrorCode, JsonBody, Refused, UserToken, ok};
 use crate::state::AppState;
-use crate::triggers::{Call, Outcome, outcome_label};
+use crate::triggers::{Call, Outcome, TriggerError, outcome_label};
 
 pub struct TriggersApi;
 
 /// The body of a trigger call.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Deserialize)]
+#[oai(example)]
 pub struct TriggerRequest {
     /// The payload the target receives: the Lambda function's event, the execution's input,
     /// or the webhook's JSON body.
     pub data: BTreeMap<String, Value>,
+}
+
+impl Example for TriggerRequest {
+    fn example() -> Self {
+        Self {
+            data: BTreeMap::from([("eventId".to_owned(), Value::from("123"))]),
+        }
+    }
 }
 
 /// What a trigger call did. Which fields are set depends on the trigger's kind.
@@ -99,6 +109,13 @@ pub enum TriggerResponse {
     Accepted(Json<http::Data<TriggerOutcome>>),
 }
 
+// Written inline in `TriggerInfo` (a `$ref` there would need an `allOf` wrapper).
+crate::http::schema::inline_string_enum!(
+    Level,
+    "Who may call it: `public` (no token), `user` (any valid token), `supreme` (a token \
+     with `isSupreme: true`)."
+);
+
 /// A declared trigger.
 #[derive(Debug, Object)]
 #[oai(rename_all = "camelCase")]
@@ -126,10 +143,10 @@ pub struct TriggerInfo {
 
 #[OpenApi(tag = "Tag::Triggers")]
 impl TriggersApi {
-    /// Calls a declared trigger with `data` as its payload.
+    /// Calls a declared trigger with its data as the payload.
     ///
-    /// Each trigger has its own level: public triggers take no token, the others a user or
-    /// supreme bearer token. The request's correlation id travels downstream: in a Lambda
+    /// Each trigger has its own level (`auth` in `GET /triggers`): a public trigger takes no
+    /// token at all, a user trigger any valid bearer token, a supreme one a supreme token. The request's correlation id travels downstream: in a Lambda
     /// function's client context (`custom.correlationId`), in a step function's input
     /// (`correlationId` unless declared otherwise) and in a webhook's `x-correlation-id`
     /// header. A payload over the target's limit is refused with 413 before any call; a
@@ -153,8 +170,8 @@ impl TriggersApi {
         /// header. 1 to 80 letters, digits, `-`, `_` or `.`.
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
-        body: Json<TriggerRequest>,
-    ) -> Result<TriggerResponse, ApiError> {
+        body: JsonBody<TriggerRequest>,
+    ) -> Result<TriggerResponse, Refused<(AuthError, TriggerError)>> {
         let entry = state.triggers.get(&name)?;
         let claims = state.auth.authorize(auth.token(), entry.auth)?;
         let result = match Call::new(body.0.data.into_iter().collect(), idempotency_key.0) {
@@ -191,7 +208,7 @@ impl TriggersApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: BearerAuth,
-    ) -> ApiResult<Vec<TriggerInfo>> {
+    ) -> ApiResult<Vec<TriggerInfo>, UserToken> {
         let claims = state.require(&auth, Level::User)?;
         ok(state
             .triggers

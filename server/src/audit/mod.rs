@@ -9,6 +9,7 @@
 //! as NDJSON objects to `[audit] bucket` so they outlive the log pipeline.
 
 mod bucket;
+mod error;
 mod log;
 
 use std::collections::BTreeMap;
@@ -28,6 +29,7 @@ use crate::storage::model::DeleteOutcome;
 use crate::storage::{Buckets, StorageError};
 
 pub use bucket::{PREFIX, read_recent};
+pub use error::AuditReadError;
 
 /// Every audit sink kind.
 pub const SINKS: &[SinkKind] = &[log::SINK, bucket::SINK];

@@ -5,7 +5,8 @@ use poem::web::headers::{Authorization, HeaderMapExt, authorization};
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
 
-/// A JWT in `Authorization: Bearer <token>`; verified by [`super::Authenticator`].
+/// A JWT sent as `Authorization: Bearer <token>`, signed with the key Hoist is configured
+/// with; `isSupreme: true` in its claims grants the supreme level.
 #[derive(SecurityScheme)]
 #[oai(ty = "bearer", bearer_format = "JWT")]
 pub struct BearerAuth(pub Bearer);

@@ -3,10 +3,12 @@
 
 mod bearer;
 mod check;
+mod dev;
 
 pub use crate::config::Level;
 pub use bearer::{BearerAuth, MaybeBearer, bearer_token};
 pub use check::check;
+pub use dev::DevTokenError;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -5,21 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 /// Who may call a route.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Default,
-    Deserialize,
-    Serialize,
-    poem_openapi::Enum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
-#[oai(rename_all = "lowercase")]
 pub enum Level {
     /// No token needed.
     Public,
@@ -29,4 +16,18 @@ pub enum Level {
     /// forgotten `auth` key fails closed.
     #[default]
     Supreme,
+}
+
+impl Level {
+    /// Every level, from least to most privileged.
+    pub const ALL: &'static [Level] = &[Level::Public, Level::User, Level::Supreme];
+
+    /// The level as `routes.toml` and `GET /triggers` spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Public => "public",
+            Level::User => "user",
+            Level::Supreme => "supreme",
+        }
+    }
 }

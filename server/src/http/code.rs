@@ -1,6 +1,7 @@
 //! `ErrorCode`: the closed set of machine codes an error body can carry, each with its default
-//! status and a one-line meaning. The envelope, the failure metrics and (later) the spec take
-//! their codes from here, so a code exists once.
+//! status and a one-line meaning. The envelope, the failure metrics and the spec (an inline
+//! string enum in `ErrorBody`, and each operation's error responses) take their codes from
+//! here, so a code exists once.
 
 use poem::http::StatusCode;
 
@@ -60,7 +61,7 @@ error_codes! {
     PayloadTooLarge = "payload-too-large", PAYLOAD_TOO_LARGE,
         "A JSON body or trigger payload is larger than allowed.";
     UnsupportedMediaType = "unsupported-media-type", UNSUPPORTED_MEDIA_TYPE,
-        "The request body's Content-Type is not one the route reads.";
+        "The body's Content-Type, or an image's declared type, is not one the route takes.";
     UnknownBucket = "unknown-bucket", BAD_REQUEST,
         "bucketName is not a configured alias, or none was given and there is no default.";
     InvalidKey = "invalid-key", BAD_REQUEST,
@@ -87,8 +88,6 @@ error_codes! {
         "A multipart form breaks the form's rules.";
     MissingFile = "missing-file", BAD_REQUEST,
         "A multipart form has no `file` part.";
-    UnsupportedContentType = "unsupported-content-type", UNSUPPORTED_MEDIA_TYPE,
-        "An image's declared type is not on the allowed list.";
     ContentTypeMismatch = "content-type-mismatch", UNSUPPORTED_MEDIA_TYPE,
         "An image's bytes are not of its declared type.";
     InvalidBase64 = "invalid-base64", BAD_REQUEST,
@@ -114,6 +113,23 @@ error_codes! {
     Error = "error", BAD_REQUEST,
         "A refusal poem raised that has no code of its own; the status says which.";
 }
+
+/// The description of `ErrorBody.code` in the spec: every code with its status and meaning.
+fn table() -> String {
+    let mut table = String::from("Stable machine-readable code; one of:");
+    for code in ErrorCode::ALL {
+        let line = format!(
+            "\n- `{}` ({}): {}",
+            code.as_str(),
+            code.status().as_u16(),
+            code.meaning()
+        );
+        table.push_str(&line);
+    }
+    table
+}
+
+super::schema::inline_string_enum!(ErrorCode, super::schema::intern(table()));
 
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

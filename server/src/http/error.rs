@@ -6,10 +6,9 @@ use std::sync::Arc;
 
 use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
+use poem_openapi::Object;
+use poem_openapi::error::{ContentTypeError, ParseParamError, ParsePathError};
 use poem_openapi::payload::Json;
-use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
-use poem_openapi::types::Type;
-use poem_openapi::{ApiResponse, Object};
 
 use super::{ErrorCode, correlation};
 
@@ -17,9 +16,8 @@ use super::{ErrorCode, correlation};
 #[derive(Debug, Clone, Object)]
 #[oai(rename_all = "camelCase")]
 pub struct ErrorBody {
-    /// Stable machine-readable code, kebab-case (`missing-file`, `unknown-bucket`, ...).
-    // One of `ErrorCode`'s texts; a string in the spec until the codes become a schema enum.
-    pub code: String,
+    // Documented by its own schema: the table of every code, its status and meaning.
+    pub code: ErrorCode,
     /// The HTTP status, repeated for clients that only see the body.
     pub status: u16,
     /// What went wrong, for people. Never carries internal causes.
@@ -85,31 +83,47 @@ impl ApiError {
         .caused_by(cause)
     }
 
-    /// Maps an error poem or poem-openapi raised before or instead of a handler.
+    /// Maps an error poem or poem-openapi raised before or instead of a handler. The message
+    /// is Hoist's own: poem's texts name its parser types (`optional_integer(uint32)`).
     pub fn from_poem(error: &poem::Error) -> Self {
         let status = error.status();
         let code = match status {
-            StatusCode::BAD_REQUEST => ErrorCode::BadRequest,
+            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => ErrorCode::BadRequest,
             StatusCode::UNAUTHORIZED => ErrorCode::Unauthorized,
             StatusCode::FORBIDDEN => ErrorCode::Forbidden,
             StatusCode::NOT_FOUND => ErrorCode::NotFound,
             StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
             StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
-            StatusCode::UNPROCESSABLE_ENTITY => ErrorCode::BadRequest,
             s if s.is_server_error() => return Self::internal(error.to_string()),
             _ => ErrorCode::Error,
         };
-        let message = match status {
-            StatusCode::NOT_FOUND => "no such route".to_owned(),
-            StatusCode::METHOD_NOT_ALLOWED => "method not allowed on this route".to_owned(),
-            // poem-openapi's own text is a bare "authorization error".
-            StatusCode::UNAUTHORIZED => {
-                "this route needs a token: `Authorization: Bearer <JWT>`".to_owned()
+        let message = if let Some(param) = error.downcast_ref::<ParseParamError>() {
+            parameter_message(param.name, &param.reason)
+        } else if let Some(param) = error.downcast_ref::<ParsePathError>() {
+            parameter_message(param.name, &param.reason)
+        } else if let Some(ContentTypeError::NotSupported { content_type }) =
+            error.downcast_ref::<ContentTypeError>()
+        {
+            format!("this operation does not take a body of type {content_type}")
+        } else {
+            match code {
+                ErrorCode::NotFound => "no such route".to_owned(),
+                ErrorCode::MethodNotAllowed => "method not allowed on this route".to_owned(),
+                // poem-openapi's own text is a bare "authorization error".
+                ErrorCode::Unauthorized => {
+                    "this route needs a token: Authorization: Bearer <JWT>".to_owned()
+                }
+                ErrorCode::UnsupportedMediaType => {
+                    "this operation needs a Content-Type header it reads".to_owned()
+                }
+                ErrorCode::PayloadTooLarge => "the request body is too large".to_owned(),
+                _ => "the request is malformed".to_owned(),
             }
-            _ => error.to_string(),
         };
-        Self::new(code, message).with_status(status)
+        Self::new(code, message)
+            .with_status(status)
+            .caused_by(error.to_string())
     }
 
     fn log_cause(&self) -> Option<Cause> {
@@ -122,13 +136,29 @@ impl ApiError {
     fn envelope(&self) -> ErrorEnvelope {
         ErrorEnvelope {
             error: ErrorBody {
-                code: self.code.as_str().to_owned(),
+                code: self.code,
                 status: self.status.as_u16(),
                 message: self.message.clone(),
                 correlation_id: correlation::current(),
             },
         }
     }
+}
+
+/// A plain message for a parameter poem could not read: what it must be, in words, from the
+/// parser's type name (`integer(uint32)`), never the parser's own text.
+fn parameter_message(name: &str, reason: &str) -> String {
+    if reason.contains("expects an input value") {
+        return format!("`{name}` is required");
+    }
+    let expected = match reason.split('"').nth(1).unwrap_or_default() {
+        "integer(uint16)" => "a whole number from 0 to 65535",
+        "integer(uint32)" => "a whole number from 0 to 4294967295",
+        "integer(uint64)" => "a whole number from 0 to 18446744073709551615",
+        "boolean" => "`true` or `false`",
+        _ => "valid",
+    };
+    format!("`{name}` must be {expected}")
 }
 
 impl fmt::Display for ApiError {
@@ -155,63 +185,6 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Statuses an operation may answer with an error body; listed in the spec for each one.
-const ERROR_STATUSES: &[(u16, &str)] = &[
-    (
-        400,
-        "The request is malformed: a bad parameter, key or body.",
-    ),
-    (401, "No valid bearer token."),
-    (403, "The token does not grant this route's level."),
-    (
-        404,
-        "The route, bucket alias, trigger or object does not exist.",
-    ),
-    (
-        408,
-        "The request body stopped arriving for longer than allowed.",
-    ),
-    (
-        409,
-        "The request conflicts with an earlier one (an Idempotency-Key reused with another payload).",
-    ),
-    (413, "The body or file is larger than allowed."),
-    (415, "The content type is not accepted."),
-    (
-        500,
-        "Hoist failed; the correlation id finds it in the logs.",
-    ),
-    (
-        502,
-        "A downstream service (S3, Lambda, Step Functions, a webhook) failed or timed out.",
-    ),
-    (503, "A store is unreachable."),
-];
-
-impl ApiResponse for ApiError {
-    fn meta() -> MetaResponses {
-        MetaResponses {
-            responses: ERROR_STATUSES
-                .iter()
-                .map(|&(status, description)| MetaResponse {
-                    description,
-                    status: Some(status),
-                    status_range: None,
-                    content: vec![MetaMediaType {
-                        content_type: "application/json; charset=utf-8",
-                        schema: ErrorEnvelope::schema_ref(),
-                    }],
-                    headers: vec![],
-                })
-                .collect(),
-        }
-    }
-
-    fn register(registry: &mut Registry) {
-        ErrorEnvelope::register(registry);
-    }
-}
-
 impl From<ApiError> for poem::Error {
     fn from(error: ApiError) -> Self {
         let message = error.to_string();
@@ -224,5 +197,32 @@ impl From<ApiError> for poem::Error {
             error.set_data(cause);
         }
         error
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameter_refusals_are_plain() {
+        let reason = r#"failed to parse "integer(uint32)": invalid digit found in string (occurred while parsing "optional_integer(uint32)")"#;
+        assert_eq!(
+            parameter_message("limit", reason),
+            "`limit` must be a whole number from 0 to 4294967295"
+        );
+        assert_eq!(
+            parameter_message("key", r#"Type "string" expects an input value."#),
+            "`key` is required"
+        );
+        let error: poem::Error = ParseParamError {
+            name: "supreme",
+            reason: r#"failed to parse "boolean": provided string was not `true` or `false`"#
+                .into(),
+        }
+        .into();
+        let refusal = ApiError::from_poem(&error);
+        assert_eq!(refusal.code, ErrorCode::BadRequest);
+        assert_eq!(refusal.message, "`supreme` must be `true` or `false`");
     }
 }

@@ -3,38 +3,60 @@
 //! own text; a failure of Hoist or downstream shows a fixed text and keeps the domain error as
 //! the cause, which the middleware logs once.
 
+use super::refusals::Coded;
 use super::{ApiError, ErrorCode};
-use crate::auth::AuthError;
+use crate::audit::AuditReadError;
+use crate::auth::{AuthError, DevTokenError};
 use crate::images::ImageError;
 use crate::metrics::FailureReason;
 use crate::storage::upload::UploadError;
 use crate::storage::{StorageError, Unready};
 use crate::triggers::TriggerError;
 
+/// Declares which code each variant of a domain error has, as one match: the
+/// `From<&E> for ErrorCode` that answers requests and the `Coded` list that the spec documents
+/// come from the same arms, so the spec lists exactly the codes the type can be answered
+/// with. Arms after `via` hand the variant's inner error to that type's own mapping.
+macro_rules! codes_of {
+    ($ty:ty { $($pat:pat => $code:ident,)* } $(via { $($vpat:pat => $inner:ty [$var:ident],)* })?) => {
+        impl From<&$ty> for ErrorCode {
+            fn from(error: &$ty) -> Self {
+                match error {
+                    $($pat => ErrorCode::$code,)*
+                    $($($vpat => ErrorCode::from($var),)*)?
+                }
+            }
+        }
+
+        impl Coded for $ty {
+            fn codes() -> Vec<ErrorCode> {
+                #[allow(unused_mut, reason = "only types with `via` arms extend the list")]
+                let mut codes = vec![$(ErrorCode::$code),*];
+                $($(codes.extend(<$inner as Coded>::codes());)*)?
+                codes
+            }
+        }
+    };
+}
+
 /// The client's message for a store that failed; S3's own message may name the real bucket.
 const STORE_FAILED: &str = "the object store failed or is unreachable";
 
-impl From<&StorageError> for ErrorCode {
-    fn from(error: &StorageError) -> Self {
-        match error {
-            StorageError::UnknownBucket(_) | StorageError::NoDefaultBucket => {
-                ErrorCode::UnknownBucket
-            }
-            StorageError::InvalidKey(_) => ErrorCode::InvalidKey,
-            StorageError::InvalidCursor(_) => ErrorCode::InvalidCursor,
-            StorageError::NotFound(_) => ErrorCode::NotFound,
-            StorageError::Unavailable(_) | StorageError::Backend { .. } => {
-                ErrorCode::StorageUnavailable
-            }
-            StorageError::Embedded(_) => ErrorCode::Internal,
-            StorageError::InvalidLimit { .. }
-            | StorageError::OffsetAndCursor
-            | StorageError::UnsupportedDelimiter => ErrorCode::BadRequest,
-            StorageError::NoKeys => ErrorCode::MissingFileKeys,
-            StorageError::TooManyKeys { .. } => ErrorCode::TooManyKeys,
-        }
-    }
-}
+codes_of!(StorageError {
+    StorageError::UnknownBucket(_) | StorageError::NoDefaultBucket => UnknownBucket,
+    StorageError::InvalidKey(_) => InvalidKey,
+    StorageError::InvalidCursor(_) => InvalidCursor,
+    StorageError::Unavailable(_) | StorageError::Backend { .. } => StorageUnavailable,
+    StorageError::InvalidLimit { .. }
+    | StorageError::OffsetAndCursor
+    | StorageError::UnsupportedDelimiter => BadRequest,
+    StorageError::NoKeys => MissingFileKeys,
+    StorageError::TooManyKeys { .. } => TooManyKeys,
+});
+
+codes_of!(Unready {
+    Unready(_) => NotReady,
+});
 
 impl From<StorageError> for ApiError {
     fn from(error: StorageError) -> Self {
@@ -56,24 +78,19 @@ impl From<Unready> for ApiError {
     }
 }
 
-impl From<&UploadError> for ErrorCode {
-    fn from(error: &UploadError) -> Self {
-        match error {
-            UploadError::TooLarge { .. } => ErrorCode::FileTooLarge,
-            UploadError::ChecksumMismatch { .. } => ErrorCode::ChecksumMismatch,
-            UploadError::InvalidChecksum(_) => ErrorCode::InvalidChecksum,
-            UploadError::InvalidContentType(_) => ErrorCode::InvalidContentType,
-            UploadError::Stalled(_) => ErrorCode::RequestTimeout,
-            UploadError::Body(_) => ErrorCode::IncompleteBody,
-            UploadError::Form(_) => ErrorCode::InvalidForm,
-            UploadError::MissingFile => ErrorCode::MissingFile,
-            UploadError::Storage(storage) => storage.into(),
-            UploadError::Spool(_) | UploadError::Buffer(_) | UploadError::Task(_) => {
-                ErrorCode::Internal
-            }
-        }
-    }
-}
+codes_of!(UploadError {
+    UploadError::TooLarge { .. } => FileTooLarge,
+    UploadError::ChecksumMismatch { .. } => ChecksumMismatch,
+    UploadError::InvalidChecksum(_) => InvalidChecksum,
+    UploadError::InvalidContentType(_) => InvalidContentType,
+    UploadError::Stalled(_) => RequestTimeout,
+    UploadError::Body(_) => IncompleteBody,
+    UploadError::Form(_) => InvalidForm,
+    UploadError::MissingFile => MissingFile,
+    UploadError::Spool(_) | UploadError::Buffer(_) | UploadError::Task(_) => Internal,
+} via {
+    UploadError::Storage(storage) => StorageError[storage],
+});
 
 impl From<UploadError> for ApiError {
     fn from(error: UploadError) -> Self {
@@ -98,22 +115,16 @@ impl FailureReason for UploadError {
     }
 }
 
-impl From<&ImageError> for ErrorCode {
-    fn from(error: &ImageError) -> Self {
-        match error {
-            ImageError::UnsupportedContentType { .. } => ErrorCode::UnsupportedContentType,
-            ImageError::DataUrlMismatch { .. } | ImageError::ContentTypeMismatch { .. } => {
-                ErrorCode::ContentTypeMismatch
-            }
-            ImageError::TooLarge { .. } | ImageError::BodyTooLarge { .. } => {
-                ErrorCode::FileTooLarge
-            }
-            ImageError::InvalidBase64(_) => ErrorCode::InvalidBase64,
-            ImageError::Internal(_) | ImageError::Check(_) => ErrorCode::Internal,
-            ImageError::Storage(storage) => storage.into(),
-        }
-    }
-}
+codes_of!(ImageError {
+    ImageError::UnsupportedContentType { .. } => UnsupportedMediaType,
+    ImageError::DataUrlMismatch { .. }
+    | ImageError::ContentTypeMismatch { .. } => ContentTypeMismatch,
+    ImageError::TooLarge { .. } | ImageError::BodyTooLarge { .. } => FileTooLarge,
+    ImageError::InvalidBase64(_) => InvalidBase64,
+    ImageError::Internal(_) | ImageError::Check(_) => Internal,
+} via {
+    ImageError::Storage(storage) => StorageError[storage],
+});
 
 impl From<ImageError> for ApiError {
     fn from(error: ImageError) -> Self {
@@ -134,20 +145,16 @@ impl FailureReason for ImageError {
     }
 }
 
-impl From<&TriggerError> for ErrorCode {
-    fn from(error: &TriggerError) -> Self {
-        match error {
-            TriggerError::Unknown(_) => ErrorCode::UnknownTrigger,
-            TriggerError::InvalidIdempotencyKey => ErrorCode::InvalidIdempotencyKey,
-            TriggerError::ReservedField(_) => ErrorCode::ReservedField,
-            TriggerError::TooLarge { .. } => ErrorCode::PayloadTooLarge,
-            TriggerError::IdempotencyConflict => ErrorCode::IdempotencyConflict,
-            TriggerError::Timeout
-            | TriggerError::Unreachable(_)
-            | TriggerError::Downstream { .. } => ErrorCode::TriggerFailed,
-        }
-    }
-}
+codes_of!(TriggerError {
+    TriggerError::Unknown(_) => UnknownTrigger,
+    TriggerError::InvalidIdempotencyKey => InvalidIdempotencyKey,
+    TriggerError::ReservedField(_) => ReservedField,
+    TriggerError::TooLarge { .. } => PayloadTooLarge,
+    TriggerError::IdempotencyConflict => IdempotencyConflict,
+    TriggerError::Timeout
+    | TriggerError::Unreachable(_)
+    | TriggerError::Downstream { .. } => TriggerFailed,
+});
 
 /// The client learns only that the trigger failed, or timed out; the cause is logged.
 impl From<TriggerError> for ApiError {
@@ -166,20 +173,59 @@ impl From<TriggerError> for ApiError {
     }
 }
 
-impl From<&AuthError> for ErrorCode {
-    fn from(error: &AuthError) -> Self {
-        match error {
-            AuthError::Missing => ErrorCode::Unauthorized,
-            AuthError::Expired => ErrorCode::TokenExpired,
-            AuthError::Invalid(_) => ErrorCode::InvalidToken,
-            AuthError::NotSupreme => ErrorCode::Forbidden,
-        }
+codes_of!(AuthError {
+    AuthError::Missing => Unauthorized,
+    AuthError::Expired => TokenExpired,
+    AuthError::Invalid(_) => InvalidToken,
+    AuthError::NotSupreme => Forbidden,
+});
+
+/// What checking a token for a user-level route can refuse with: `AuthError`'s codes but
+/// `forbidden`, which only a supreme-level check gives.
+pub struct UserToken;
+
+impl Coded for UserToken {
+    fn codes() -> Vec<ErrorCode> {
+        AuthError::codes()
+            .into_iter()
+            .filter(|code| *code != ErrorCode::Forbidden)
+            .collect()
     }
 }
+
+/// What checking a token for a supreme-level route can refuse with.
+pub type SupremeToken = AuthError;
 
 impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
         ApiError::new(ErrorCode::from(&error), error.to_string())
+    }
+}
+
+codes_of!(DevTokenError {
+    DevTokenError::Disabled => NotFound,
+    DevTokenError::BadTtl { .. } => BadRequest,
+});
+
+impl From<DevTokenError> for ApiError {
+    fn from(error: DevTokenError) -> Self {
+        ApiError::new(ErrorCode::from(&error), error.to_string())
+    }
+}
+
+codes_of!(AuditReadError {
+    AuditReadError::Disabled => AuditDisabled,
+    AuditReadError::BadLimit { .. } | AuditReadError::FilterTooLong { .. } => BadRequest,
+} via {
+    AuditReadError::Storage(inner) => StorageError [inner],
+});
+
+impl From<AuditReadError> for ApiError {
+    fn from(error: AuditReadError) -> Self {
+        match error {
+            AuditReadError::Storage(inner) => inner.into(),
+            refused => ApiError::new(ErrorCode::from(&refused), refused.to_string()),
+        }
     }
 }
 

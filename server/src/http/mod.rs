@@ -1,16 +1,23 @@
 //! The HTTP edge: the error type and envelopes every response uses, the closed set of error
-//! codes, the mapping of every domain error onto them, and the middleware that gives each
-//! request its correlation id, span, metrics, error body and cause log line.
+//! codes, the mapping of every domain error onto them, what each operation can refuse with
+//! (which the spec documents), strict JSON bodies, and the middleware that gives each request
+//! its correlation id, span, metrics, error body and cause log line.
 
 pub(crate) mod body_limit;
 mod code;
 pub(crate) mod correlation;
 pub(crate) mod envelope;
 pub(crate) mod error;
+mod json_body;
 mod mapping;
 pub(crate) mod middleware;
 pub(crate) mod peer;
+pub(crate) mod refusals;
+pub(crate) mod schema;
 
 pub use code::ErrorCode;
 pub use envelope::{ApiResult, Data, ok};
 pub use error::ApiError;
+pub use json_body::JsonBody;
+pub use mapping::{SupremeToken, UserToken};
+pub use refusals::Refused;

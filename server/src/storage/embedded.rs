@@ -12,9 +12,14 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use super::StorageError;
 use crate::aws;
 use crate::config::EmbeddedStorage;
+
+/// Why the embedded store did not start. Only start-up meets it, so no request can be
+/// answered with it.
+#[derive(Debug, thiserror::Error)]
+#[error("embedded store: {0}")]
+pub struct EmbeddedError(String);
 
 /// A running embedded store; it stops when dropped.
 pub struct EmbeddedS3 {
@@ -35,9 +40,9 @@ impl std::fmt::Debug for EmbeddedS3 {
 
 impl EmbeddedS3 {
     /// Starts s3s-fs on `settings.root`, with credentials made up for this run.
-    pub async fn start(settings: &EmbeddedStorage) -> Result<Self, StorageError> {
+    pub async fn start(settings: &EmbeddedStorage) -> Result<Self, EmbeddedError> {
         let embedded = |what: &str, e: &dyn std::fmt::Display| {
-            StorageError::Embedded(format!("{what} {}: {e}", settings.root.display()))
+            EmbeddedError(format!("{what} {}: {e}", settings.root.display()))
         };
         std::fs::create_dir_all(&settings.root).map_err(|e| embedded("cannot create", &e))?;
         // s3s_fs::Error does not implement std::error::Error, hence the Debug formatting.
@@ -53,10 +58,10 @@ impl EmbeddedS3 {
         let service = builder.build();
         let listener = TcpListener::bind(settings.bind)
             .await
-            .map_err(|e| StorageError::Embedded(format!("cannot bind {}: {e}", settings.bind)))?;
+            .map_err(|e| EmbeddedError(format!("cannot bind {}: {e}", settings.bind)))?;
         let addr = listener
             .local_addr()
-            .map_err(|e| StorageError::Embedded(e.to_string()))?;
+            .map_err(|e| EmbeddedError(e.to_string()))?;
         let server = tokio::spawn(async move {
             let http = ConnBuilder::new(TokioExecutor::new());
             loop {

@@ -11,16 +11,12 @@ pub enum StorageError {
     NoDefaultBucket,
     #[error("invalid key: {0}")]
     InvalidKey(String),
-    #[error("object `{0}` does not exist")]
-    NotFound(String),
     /// The store could not be reached or did not answer in time.
     #[error("storage unreachable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The store answered with an error.
     #[error("storage error {code}: {message}")]
     Backend { code: String, message: String },
-    #[error("embedded store: {0}")]
-    Embedded(String),
     #[error("invalid cursor: {0}")]
     InvalidCursor(String),
     /// A page size outside `1..=list.max_limit`.

@@ -143,7 +143,7 @@ async fn an_alias_with_a_role_arn_signs_its_calls_with_assumed_role_credentials(
         .data;
     assert_eq!(listed.len(), 2);
     let report = client
-        .delete_files(Some("tmol"), Some("role/small.txt"))
+        .delete_files(Some("tmol"), "role/small.txt")
         .await
         .unwrap()
         .into_inner()

@@ -38,7 +38,7 @@ async fn delete_removes_2500_keys_in_three_batches() {
     let file_keys = format!("{}, bulk/00000.txt ,,", keys.join(","));
     let report = server
         .client()
-        .delete_files(Some("bulk"), Some(&file_keys))
+        .delete_files(Some("bulk"), &file_keys)
         .await
         .expect("deleted")
         .into_inner()
@@ -68,8 +68,9 @@ async fn delete_refuses_empty_and_oversized_key_lists() {
     let server = TestServer::start().await;
     let answer = send(server.supreme(Method::DELETE, "/files?fileKeys=%20,%20")).await;
     answer.assert_error(400, "missing-file-keys");
+    // `fileKeys` is a required parameter: without it the request is malformed.
     let answer = send(server.supreme(Method::DELETE, "/files")).await;
-    answer.assert_error(400, "missing-file-keys");
+    answer.assert_error(400, "bad-request");
     let limited = TestServer::start_with(|settings| settings.delete.max_keys = 2).await;
     send(limited.supreme(Method::DELETE, "/files?fileKeys=a,b,c"))
         .await
@@ -106,7 +107,7 @@ async fn per_key_delete_failures_reach_the_client() {
     }
     let report = server
         .client()
-        .delete_files(None, Some("locked/a.txt,free/b.txt"))
+        .delete_files(None, "locked/a.txt,free/b.txt")
         .await
         .expect("a partial delete is a 200 with its failures listed")
         .into_inner()

@@ -20,12 +20,12 @@ async fn every_refusal_stores_nothing() {
         (
             json!({"base64": STANDARD.encode(GIF), "contentType": "image/svg+xml"}),
             415,
-            "unsupported-content-type",
+            "unsupported-media-type",
         ),
         (
             json!({"base64": STANDARD.encode(GIF), "contentType": "text/html"}),
             415,
-            "unsupported-content-type",
+            "unsupported-media-type",
         ),
         (
             json!({"base64": STANDARD.encode(GIF), "contentType": "image/jpeg"}),
@@ -115,4 +115,26 @@ async fn every_refusal_stores_nothing() {
     .await;
     assert_eq!(answer.status, 200, "{answer:?}");
     assert_eq!(stored_keys(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn json_types_are_strict_and_refusals_name_the_field_plainly() {
+    let server = TestServer::start().await;
+    let user = server.token(false);
+    // poem-openapi's own parser would store the number 5 as the text "5".
+    let answer = post_image(
+        &server,
+        Some(&user),
+        &json!({"base64": 5, "contentType": "image/png"}),
+    )
+    .await;
+    answer.assert_error(400, "bad-request");
+    let message = answer.body["error"]["message"].as_str().unwrap();
+    assert_eq!(
+        message,
+        "invalid body: `base64`: invalid type: integer `5`, expected a string"
+    );
+    for internal in ["ImageUpload", "occurred", "integer(", "line 1"] {
+        assert!(!message.contains(internal), "{message}");
+    }
 }

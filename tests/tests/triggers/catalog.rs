@@ -111,7 +111,10 @@ async fn triggers_are_listed_with_targets_for_supreme_callers_only() {
     let listed = server.client().list_triggers().await.unwrap().into_inner();
     let selection = listed.data.iter().find(|t| t.name == "selection").unwrap();
     assert_eq!(selection.kind, "step-function");
-    assert_eq!(selection.auth, hoist_client::types::Level::Supreme);
+    assert_eq!(
+        selection.auth,
+        hoist_client::types::TriggerInfoAuth::Supreme
+    );
     assert_eq!(selection.mode, None);
     assert_eq!(
         selection.target.as_deref(),

@@ -20,10 +20,12 @@ use super::Tag;
 use super::objects::StoredObject;
 use crate::audit::Who;
 use crate::auth::{BearerAuth, Level};
-use crate::http::{self, ApiError, ApiResult, ok};
+use crate::http::{self, ApiResult, Refused, SupremeToken, ok};
 use crate::state::AppState;
+use crate::storage::StorageError;
 use crate::storage::delete::KeyList;
 use crate::storage::listing::PageRequest;
+use crate::storage::upload::UploadError;
 use crate::storage::upload::form::{self, FormQuery};
 use crate::storage::upload::raw::{self, RawUpload};
 
@@ -33,25 +35,27 @@ pub struct FilesApi;
 impl FilesApi {
     /// Upload a file (multipart form).
     ///
-    /// The old upload-service's route: fields `prefix`, `bucketName` and `file`; the key is
-    /// the normalized prefix plus the file's name. The file streams to S3 as it arrives when
-    /// the destination is known before `file` starts: send `prefix` and `bucketName` first,
-    /// or put them in the query string. Otherwise the file waits in a temporary file until
-    /// the form ends. 413 `file-too-large` the moment the file crosses `upload.max_file_size`;
-    /// nothing is stored on any error.
+    /// The old upload-service's route. The key is the normalized `prefix` plus the file's
+    /// name. Give `prefix` and `bucketName` in the query string, as generated clients do:
+    /// the destination is then known before the file starts, and the file streams to S3 as
+    /// it arrives. The old service's clients send them as form fields instead, which works
+    /// too (see the request body). 413 `file-too-large` the moment the file crosses
+    /// `upload.max_file_size`; nothing is stored on any error.
     #[oai(path = "/files", method = "post", operation_id = "uploadFile")]
     async fn upload_file(
         &self,
         state: Data<&Arc<AppState>>,
         auth: BearerAuth,
         request: &Request,
-        /// Bucket alias; the form field of the same name may give it instead.
+        /// Key prefix (a folder such as `reports/2024`), normalized to one trailing `/`;
+        /// default: none. A form field of the same name may give it instead.
+        prefix: Query<Option<String>>,
+        /// Bucket alias (default: the configured default alias). A form field of the same
+        /// name may give it instead.
         #[oai(name = "bucketName")]
         bucket_name: Query<Option<String>>,
-        /// Key prefix; the form field of the same name may give it instead.
-        prefix: Query<Option<String>>,
         form: FileForm,
-    ) -> ApiResult<StoredObject> {
+    ) -> ApiResult<StoredObject, (SupremeToken, UploadError)> {
         let claims = state.require(&auth, Level::Supreme)?;
         let query = FormQuery {
             bucket_name: bucket_name.0,
@@ -65,11 +69,13 @@ impl FilesApi {
 
     /// Upload a file (raw body).
     ///
-    /// Streams the request body to S3 under `key`. `Content-Type` (or the `contentType`
-    /// parameter) becomes the object's type; when absent or `application/octet-stream` the
-    /// type is sniffed from the first bytes. With `x-amz-checksum-crc32c` or
-    /// `x-amz-checksum-sha256` (base64, as S3 spells them) the bytes are checked before
-    /// anything is stored: a mismatch is 400 `checksum-mismatch`.
+    /// Streams the request body to S3 under `key`. The object's type is `contentType` when
+    /// given, else the `Content-Type` header. Generated clients send every raw body as
+    /// `application/octet-stream`, so pass the file's type as `contentType` to keep it; with
+    /// neither, or `application/octet-stream`, the type is sniffed from the first bytes.
+    /// With `x-amz-checksum-crc32c` or `x-amz-checksum-sha256` (base64, as S3 spells them)
+    /// the bytes are checked before anything is stored: a mismatch is 400
+    /// `checksum-mismatch`.
     #[oai(path = "/files/object", method = "put", operation_id = "putFileObject")]
     #[allow(
         clippy::too_many_arguments,
@@ -80,14 +86,15 @@ impl FilesApi {
         state: Data<&Arc<AppState>>,
         auth: BearerAuth,
         request: &Request,
+        /// The full object key, such as `reports/2024/q1.pdf`.
+        key: Query<String>,
+        /// The object's type, such as `application/pdf`; wins over `Content-Type`. The way
+        /// for generated clients, which send `application/octet-stream`, to keep a file's type.
+        #[oai(name = "contentType")]
+        content_type: Query<Option<String>>,
         /// Bucket alias (default: the configured default alias).
         #[oai(name = "bucketName")]
         bucket_name: Query<Option<String>>,
-        /// The full object key, such as `reports/2024/q1.pdf`.
-        key: Query<String>,
-        /// The object's type, for clients that cannot set `Content-Type`; wins over it.
-        #[oai(name = "contentType")]
-        content_type: Query<Option<String>>,
         /// CRC32C of the body, base64 of the big-endian value.
         #[oai(name = "x-amz-checksum-crc32c")]
         checksum_crc32c: Header<Option<String>>,
@@ -95,7 +102,7 @@ impl FilesApi {
         #[oai(name = "x-amz-checksum-sha256")]
         checksum_sha256: Header<Option<String>>,
         body: RawBody,
-    ) -> ApiResult<StoredObject> {
+    ) -> ApiResult<StoredObject, (SupremeToken, UploadError)> {
         let claims = state.require(&auth, Level::Supreme)?;
         let upload = RawUpload {
             bucket_name: bucket_name.0,
@@ -128,7 +135,7 @@ impl FilesApi {
         /// Bucket alias (default: the configured default alias).
         #[oai(name = "bucketName")]
         bucket_name: Query<Option<String>>,
-    ) -> Result<ListResponse, ApiError> {
+    ) -> Result<ListResponse, Refused<(SupremeToken, StorageError)>> {
         state.require(&auth, Level::Supreme)?;
         let bucket = state.buckets.resolve(bucket_name.0.as_deref())?;
         let prefix = prefix.0.as_deref().unwrap_or_default();
@@ -174,7 +181,7 @@ impl FilesApi {
         /// `/` lists one level, like a folder: only objects directly in `prefix` are paged,
         /// and its sub-prefixes come back in `folders`. No other delimiter is accepted.
         delimiter: Query<Option<String>>,
-    ) -> Result<PageResponse, ApiError> {
+    ) -> Result<PageResponse, Refused<(SupremeToken, StorageError)>> {
         state.require(&auth, Level::Supreme)?;
         let bucket = state.buckets.resolve(bucket_name.0.as_deref())?;
         let request = PageRequest {
@@ -206,17 +213,14 @@ impl FilesApi {
         auth: BearerAuth,
         /// Comma-separated object keys, such as `a.pdf,reports/b.pdf`.
         #[oai(name = "fileKeys")]
-        file_keys: Query<Option<String>>,
+        file_keys: Query<String>,
         /// Bucket alias (default: the configured default alias).
         #[oai(name = "bucketName")]
         bucket_name: Query<Option<String>>,
-    ) -> ApiResult<DeleteReport> {
+    ) -> ApiResult<DeleteReport, (SupremeToken, StorageError)> {
         let claims = state.require(&auth, Level::Supreme)?;
         let bucket = state.buckets.resolve(bucket_name.0.as_deref())?;
-        let keys = KeyList::parse_comma_separated(
-            file_keys.0.as_deref().unwrap_or_default(),
-            state.settings.delete.max_keys,
-        )?;
+        let keys = KeyList::parse_comma_separated(&file_keys.0, state.settings.delete.max_keys)?;
         let result = bucket.delete(&keys).await;
         state
             .audit

@@ -30,41 +30,27 @@ impl<'a> ApiExtractor<'a> for FileForm {
     type ParamRawType = ();
 
     fn request_meta() -> Option<MetaRequest> {
+        // Only `file`: generated clients send the destination in the query string, where it
+        // is known before the file starts, so the file always streams. A generator would
+        // put required form fields first and optional ones after the file.
         let schema = MetaSchema {
             required: vec!["file"],
-            properties: vec![
-                (
-                    "prefix",
-                    string(
-                        "Key prefix (a folder such as `reports/2024`); normalized to one \
-                         trailing `/`. Send it before `file`, or in the query string.",
-                        None,
-                    ),
+            properties: vec![(
+                "file",
+                string(
+                    "The file. Its part's filename is the key's last segment; its \
+                     Content-Type the object's type (sniffed when absent or generic).",
+                    Some("binary"),
                 ),
-                (
-                    "bucketName",
-                    string(
-                        "Bucket alias (default: the configured default alias). Send it before \
-                         `file`, or in the query string; an empty value means the default.",
-                        None,
-                    ),
-                ),
-                (
-                    "file",
-                    string(
-                        "The file. Its part's `filename` is the key's last segment; its \
-                         `Content-Type` the object's type (sniffed when absent or generic).",
-                        Some("binary"),
-                    ),
-                ),
-            ],
+            )],
             ..MetaSchema::new("object")
         };
         Some(MetaRequest {
             description: Some(
-                "Fields `prefix`, `bucketName`, `file`. When both destination fields precede \
-                 `file` (or are in the query string) the file streams straight to S3; when \
-                 `file` comes first it is held in a temporary file until the form ends.",
+                "The file, as the form's `file` field. The old service's `prefix` and \
+                 `bucketName` form fields are read too: sent before `file` the file still \
+                 streams, sent after it the file waits in a temporary file until the form \
+                 ends.",
             ),
             content: vec![MetaMediaType {
                 content_type: "multipart/form-data",
@@ -102,9 +88,10 @@ impl<'a> ApiExtractor<'a> for RawBody {
     fn request_meta() -> Option<MetaRequest> {
         Some(MetaRequest {
             description: Some(
-                "The file's bytes, streamed to S3 as they arrive. Any `Content-Type` is \
-                 accepted and becomes the object's type; absent or \
-                 `application/octet-stream`, the type is sniffed from the first bytes.",
+                "The file's bytes, streamed to S3 as they arrive. Any Content-Type is \
+                 accepted; the object's type is the `contentType` parameter, else this \
+                 Content-Type, else (absent or `application/octet-stream`) sniffed from \
+                 the first bytes.",
             ),
             content: vec![MetaMediaType {
                 content_type: "application/octet-stream",

@@ -38,7 +38,8 @@ pub struct FilePage {
     /// 1-based number of this page for the requested `limit`.
     pub page: u64,
     /// Pass as `cursor` to get the page after this one; stable while objects are added.
-    /// Absent on the last page.
+    /// Absent (never null) on the last page.
+    #[oai(skip_serializing_if_is_none)]
     pub cursor: Option<String>,
     /// With `delimiter=/`: the sub-prefixes (folders) directly under `prefix`, each ending
     /// in `/`, by name, all of them on every page. Empty without a delimiter.
@@ -69,10 +70,12 @@ pub struct DeleteReport {
 /// A key that was not deleted.
 #[derive(Debug, Object)]
 pub struct DeleteFailure {
+    /// The key, as it was asked for.
     pub key: String,
     /// S3's error code, such as `AccessDenied`; `RequestFailed` when the store was
-    /// unreachable for this key's batch.
+    /// unreachable for this key's batch. S3's, not one of Hoist's error codes.
     pub code: String,
+    /// S3's message.
     pub message: String,
 }
 

@@ -13,13 +13,14 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Route, Server, get};
 use crate::auth::{AuthConfigError, Authenticator};
 use crate::config::{ConfigProblem, Settings};
 use crate::http::middleware::observe;
+use crate::images::ImageRules;
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::storage::embedded::EmbeddedS3;
 use crate::storage::upload::Uploads;
 use crate::storage::{Buckets, StorageError};
 use crate::triggers::Triggers;
-use crate::{api, aws};
+use crate::{api, aws, validation};
 
 /// Why the gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -28,8 +29,9 @@ pub enum StartError {
     Auth(#[from] AuthConfigError),
     #[error(transparent)]
     Storage(#[from] StorageError),
-    #[error("invalid trigger declarations: {}", list(.0))]
-    Triggers(Vec<ConfigProblem>),
+    /// Every problem of the settings (see [`validation::check`]).
+    #[error("invalid configuration: {}", list(.0))]
+    Config(Vec<ConfigProblem>),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -60,8 +62,13 @@ impl std::fmt::Debug for Application {
 }
 
 impl Application {
-    /// Starts the embedded store if configured, connects every alias and binds the listener.
+    /// Checks the settings, starts the embedded store if configured, connects every alias and
+    /// binds the listener.
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        let problems = validation::check(&settings);
+        if !problems.is_empty() {
+            return Err(StartError::Config(problems));
+        }
         let embedded = if settings.storage.embedded.enabled && settings.aws.endpoint.is_none() {
             let store = EmbeddedS3::start(&settings.storage.embedded).await?;
             tracing::info!(
@@ -80,7 +87,10 @@ impl Application {
         let auth = Authenticator::from_settings(&settings.auth)?;
         let metrics = Arc::new(Metrics::new());
         let triggers = Triggers::build(&settings.triggers, &sdk, &settings.aws, metrics.clone())
-            .map_err(StartError::Triggers)?;
+            .map_err(StartError::Config)?;
+        let images =
+            ImageRules::from_settings(&settings.images, &settings.files, &settings.buckets)
+                .map_err(StartError::Config)?;
         let bind = settings.server.bind;
         let acceptor = TcpListener::bind(bind)
             .into_acceptor()
@@ -99,6 +109,7 @@ impl Application {
             metrics,
             triggers,
             uploads,
+            images,
         });
         Ok(Self {
             acceptor,

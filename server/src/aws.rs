@@ -1,6 +1,11 @@
 //! The one place that builds AWS SDK configuration: region, endpoint (emulators), static or
 //! assumed-role credentials, timeouts and retries. Service clients start from what it makes.
-//! Also the ARN parser that configuration checks and the trigger plugins share.
+//! Also the ARN parser that configuration checks and the trigger plugins share, and (in
+//! `check`) the checks of `[aws]` with the region and endpoint validators.
+
+mod check;
+
+pub use check::{check, check_endpoint, is_valid_region};
 
 use std::time::Duration;
 
@@ -11,7 +16,6 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -79,22 +83,26 @@ pub fn call_timeouts(settings: &AwsSettings, budget: Duration) -> TimeoutConfig 
         .build()
 }
 
-/// How an AWS call failed, in Hoist's terms rather than the SDK's.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How an AWS call failed, in Hoist's terms rather than the SDK's. The SDK's error stays the
+/// source of a timeout or transport failure, for the log.
+#[derive(Debug, thiserror::Error)]
 pub enum CallFailure {
-    /// No answer within the client's timeouts; the SDK's description.
-    Timeout(String),
+    /// No answer within the client's timeouts.
+    #[error("no answer in time")]
+    Timeout(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// No usable answer: connection refused, DNS, TLS, a response that does not parse.
-    Unreachable(String),
+    #[error("unreachable")]
+    Unreachable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The service answered with an error code (`ResourceNotFoundException`, ...).
+    #[error("{code}: {message}")]
     Service { code: String, message: String },
 }
 
 /// Classifies an SDK error of any AWS service.
 pub fn call_failure<E, R>(error: SdkError<E, R>) -> CallFailure
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     match &error {
         SdkError::ServiceError(service) => {
@@ -104,11 +112,11 @@ where
                 message: inner.message().unwrap_or_default().to_owned(),
             }
         }
-        SdkError::TimeoutError(_) => CallFailure::Timeout(DisplayErrorContext(&error).to_string()),
+        SdkError::TimeoutError(_) => CallFailure::Timeout(Box::new(error)),
         SdkError::DispatchFailure(failure) if failure.is_timeout() => {
-            CallFailure::Timeout(DisplayErrorContext(&error).to_string())
+            CallFailure::Timeout(Box::new(error))
         }
-        _ => CallFailure::Unreachable(DisplayErrorContext(&error).to_string()),
+        _ => CallFailure::Unreachable(Box::new(error)),
     }
 }
 

@@ -3,20 +3,21 @@
 //! `app` wires everything; `api` holds the HTTP operations; `images` the base64 image checks;
 //! `storage` the S3 side; `config` the settings; `auth` the tokens; `http` the envelopes and
 //! middleware; `triggers` the Lambda, Step Functions and webhook plugins behind
-//! `POST /trigger/{name}`.
+//! `POST /trigger/{name}`; `validation` runs the checks each of them has of its own section.
 
 pub mod api;
 pub mod app;
 pub mod auth;
-pub mod aws;
+pub(crate) mod aws;
 pub mod config;
-pub mod http;
+pub(crate) mod http;
 pub mod images;
-pub mod metrics;
+pub(crate) mod metrics;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
-pub mod triggers;
+pub(crate) mod triggers;
+pub mod validation;
 
 pub use app::Application;
 pub use config::{ConfigSource, Settings};

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use hoist_server::{Application, ConfigSource, api, telemetry};
+use hoist_server::{Application, ConfigSource, api, telemetry, validation};
 
 #[derive(Debug, Parser)]
 #[command(version, about = "Hoist: upload and trigger gateway")]
@@ -67,7 +67,7 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::CheckConfig => match source.load() {
+        Command::CheckConfig => match validation::load(&source) {
             Ok(settings) => {
                 println!(
                     "configuration OK ({} environment, {} bucket aliases, {} triggers)",
@@ -90,7 +90,7 @@ fn main() -> ExitCode {
 }
 
 fn serve(source: ConfigSource) -> ExitCode {
-    let settings = match source.load() {
+    let settings = match validation::load(&source) {
         Ok(settings) => settings,
         Err(problems) => {
             eprintln!(

@@ -5,6 +5,13 @@ use prometheus::{
     TextEncoder,
 };
 
+/// What a failure is counted as: the `reason` label, which is the error code the client sees.
+/// Services count their failures through it; the HTTP layer, which owns the codes, says each
+/// domain error's reason.
+pub trait FailureReason {
+    fn reason(&self) -> &'static str;
+}
+
 /// Every metric Hoist exports.
 #[derive(Debug, Clone)]
 pub struct Metrics {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::auth::{AuthError, Authenticator, BearerAuth, Claims, Level};
 use crate::config::Settings;
 use crate::http::ApiError;
+use crate::images::ImageRules;
 use crate::metrics::Metrics;
 use crate::storage::Buckets;
 use crate::storage::upload::Uploads;
@@ -19,6 +20,8 @@ pub struct AppState {
     pub triggers: Triggers,
     /// The streaming upload machinery and its shared memory budget.
     pub uploads: Uploads,
+    /// What `POST /images` accepts, resolved from `[images]` at start-up.
+    pub images: ImageRules,
 }
 
 impl AppState {
@@ -27,18 +30,5 @@ impl AppState {
         self.auth
             .authorize(Some(bearer.token()), level)?
             .ok_or_else(|| ApiError::from(AuthError::Missing))
-    }
-}
-
-impl From<AuthError> for ApiError {
-    fn from(error: AuthError) -> Self {
-        use poem::http::StatusCode;
-        let (status, code) = match error {
-            AuthError::Missing => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            AuthError::Expired => (StatusCode::UNAUTHORIZED, "token-expired"),
-            AuthError::Invalid(_) => (StatusCode::UNAUTHORIZED, "invalid-token"),
-            AuthError::NotSupreme => (StatusCode::FORBIDDEN, "forbidden"),
-        };
-        ApiError::new(status, code, error.to_string())
     }
 }

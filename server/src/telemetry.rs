@@ -1,7 +1,11 @@
 //! Logging and tracing set-up: pretty lines in development, JSON in production, each line
 //! inside its request's span (and so carrying the correlation id); with
 //! `telemetry.otlp_endpoint` set, spans are also exported over OTLP/HTTP, continuing the
-//! caller's W3C `traceparent`.
+//! caller's W3C `traceparent`. The checks of `[telemetry]` are in `check`.
+
+mod check;
+
+pub use check::check;
 
 use opentelemetry::propagation::Extractor;
 use opentelemetry::trace::TracerProvider as _;
@@ -100,6 +104,28 @@ pub fn continue_trace(span: &tracing::Span, headers: &poem::http::HeaderMap) {
     }
 }
 
+/// An error with its sources, `outer: inner: innermost`, as one log field (JSON logs show only
+/// a value's `Display`, which for an error with a `#[source]` is the outer part alone). A
+/// source whose text the line already ends with is skipped, for errors that repeat their
+/// source in their own message.
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut line = self.0.to_string();
+        let mut source = self.0.source();
+        while let Some(error) = source {
+            let text = error.to_string();
+            if !line.ends_with(&text) {
+                line.push_str(": ");
+                line.push_str(&text);
+            }
+            source = error.source();
+        }
+        f.write_str(&line)
+    }
+}
+
 struct HeaderExtractor<'a>(&'a poem::http::HeaderMap);
 
 impl Extractor for HeaderExtractor<'_> {
@@ -109,5 +135,31 @@ impl Extractor for HeaderExtractor<'_> {
 
     fn keys(&self) -> Vec<&str> {
         self.0.keys().map(|k| k.as_str()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    enum Outer {
+        #[error("storage unreachable")]
+        Hidden(#[source] std::io::Error),
+        #[error("cannot read: {0}")]
+        Repeated(#[source] std::io::Error),
+    }
+
+    #[test]
+    fn a_chain_names_every_source_once() {
+        let refused = || std::io::Error::other("connection refused");
+        assert_eq!(
+            ErrorChain(&Outer::Hidden(refused())).to_string(),
+            "storage unreachable: connection refused"
+        );
+        assert_eq!(
+            ErrorChain(&Outer::Repeated(refused())).to_string(),
+            "cannot read: connection refused"
+        );
     }
 }

@@ -2,7 +2,8 @@
 //! and whether a length is declared (reqwest's own multipart support hides all three).
 
 use bytes::Bytes;
-use futures_util::stream;
+
+use crate::TestServer;
 
 /// The boundary every test form uses.
 pub const BOUNDARY: &str = "hoist-test-boundary-7MA4YWxkTrZu0gW";
@@ -79,8 +80,17 @@ pub fn whole(fields: &[Field]) -> Vec<u8> {
 
 /// The form as a streamed body (sent chunked, without a `Content-Length`).
 pub fn streamed(fields: &[Field], chunk: usize) -> reqwest::Body {
-    let chunks = chunks(fields, chunk);
-    reqwest::Body::wrap_stream(stream::iter(
-        chunks.into_iter().map(Ok::<_, std::io::Error>),
-    ))
+    crate::stream_body(chunks(fields, chunk))
+}
+
+/// `POST /files{query}` of a form body, with a supreme token.
+pub fn post(
+    server: &TestServer,
+    query: &str,
+    body: impl Into<reqwest::Body>,
+) -> reqwest::RequestBuilder {
+    server
+        .supreme(reqwest::Method::POST, &format!("/files{query}"))
+        .header("content-type", content_type())
+        .body(body)
 }

@@ -105,12 +105,16 @@ pub fn sfn() -> aws_sdk_sfn::Client {
     aws_sdk_sfn::Client::new(&sdk(&endpoint(), "us-east-1"))
 }
 
+/// An IAM client on the moto at `endpoint`, independent of Hoist.
+pub fn iam(endpoint: &str) -> aws_sdk_iam::Client {
+    aws_sdk_iam::Client::new(&sdk(endpoint, "us-east-1"))
+}
+
 /// Creates a Lambda function named `name` in `region` of the moto at `endpoint`, and the
 /// IAM role moto insists it has; returns its ARN.
 pub async fn create_function(endpoint: &str, region: &str, name: &str) -> String {
     let config = sdk(endpoint, region);
-    let iam = aws_sdk_iam::Client::new(&config);
-    let role = match iam
+    let role = match aws_sdk_iam::Client::new(&config)
         .create_role()
         .role_name(LAMBDA_ROLE)
         .assume_role_policy_document("{}")
@@ -197,8 +201,8 @@ pub async fn multipart_uploads(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<Str
         .collect()
 }
 
-/// Points `settings` at the moto at `endpoint`, with `alias` (the default and only alias)
-/// naming `bucket` there.
+/// Points `settings` at the moto at `endpoint`, with `alias` (the default and only alias,
+/// images included) naming `bucket` there.
 pub fn use_bucket_on(settings: &mut Settings, endpoint: &str, alias: &str, bucket: &str) {
     use_moto(settings, endpoint);
     settings.aws.force_path_style = true;
@@ -211,6 +215,8 @@ pub fn use_bucket_on(settings: &mut Settings, endpoint: &str, alias: &str, bucke
         },
     );
     settings.files.default_bucket = Some(alias.to_owned());
+    // A start-up refuses an `[images] bucket` naming an alias that is gone.
+    settings.images.bucket = None;
 }
 
 /// A moto server of a test's own, for what cannot be shared: switching on signature checks

@@ -4,35 +4,9 @@
 use std::process::Command;
 
 use hoist_server::config::BucketRoute;
-use hoist_tests::TestServer;
 use hoist_tests::binary::{BinaryServer, binary_path};
-use serde_json::Value;
-
-async fn get_json(http: &reqwest::Client, url: &str, token: Option<&str>) -> (u16, String, Value) {
-    let mut request = http.get(url);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.expect("request is answered");
-    let status = response.status().as_u16();
-    let header = response
-        .headers()
-        .get("x-correlation-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let body = response.json().await.expect("a JSON body");
-    (status, header, body)
-}
-
-fn assert_error(status: u16, header: &str, body: &Value, expected_status: u16, code: &str) {
-    hoist_tests::assert_error(status, body, expected_status, code);
-    assert!(!header.is_empty(), "x-correlation-id header is set");
-    assert_eq!(
-        body["error"]["correlationId"], header,
-        "body and header agree"
-    );
-}
+use hoist_tests::{TestServer, assert_client_error, send};
+use reqwest::Method;
 
 #[test]
 fn binary_serves_the_embedded_store_with_logged_credentials_and_stops_on_sigterm() {
@@ -136,8 +110,8 @@ fn openapi_command_prints_the_spec_without_config() {
 #[tokio::test]
 async fn ready_turns_503_when_an_alias_is_unreachable() {
     let healthy = TestServer::start().await;
-    let (status, _, body) = get_json(&healthy.http(), &healthy.url("/ready"), None).await;
-    assert_eq!(status, 200, "{body}");
+    let answer = send(healthy.request(Method::GET, "/ready", None)).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
 
     let server = TestServer::start_with(|settings| {
         settings.buckets.insert(
@@ -152,9 +126,9 @@ async fn ready_turns_503_when_an_alias_is_unreachable() {
         );
     })
     .await;
-    let (status, header, body) = get_json(&server.http(), &server.url("/ready"), None).await;
-    assert_error(status, &header, &body, 503, "not-ready");
-    let message = body["error"]["message"].as_str().unwrap();
+    let answer = send(server.request(Method::GET, "/ready", None)).await;
+    answer.assert_error(503, "not-ready");
+    let message = answer.body["error"]["message"].as_str().unwrap();
     assert!(message.contains("far"), "{message}");
     assert!(
         !message.contains("uploads"),
@@ -165,59 +139,61 @@ async fn ready_turns_503_when_an_alias_is_unreachable() {
 #[tokio::test]
 async fn every_error_uses_the_envelope_with_the_correlation_id() {
     let server = TestServer::start().await;
-    let http = server.http();
 
-    let (status, header, body) = get_json(&http, &server.url("/no/such/route"), None).await;
-    assert_error(status, &header, &body, 404, "not-found");
-
-    let response = http.delete(server.url("/heartbeat")).send().await.unwrap();
-    let header = response.headers()["x-correlation-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap();
-    assert_error(status, &header, &body, 405, "method-not-allowed");
-
-    let (status, header, body) = get_json(&http, &server.url("/dev/token?ttl=soon"), None).await;
-    assert_error(status, &header, &body, 400, "bad-request");
-    assert!(body["error"]["message"].as_str().unwrap().contains("ttl"));
-
-    let response = http
-        .get(server.url("/nowhere"))
-        .header("x-correlation-id", "client-chosen-42")
-        .send()
+    send(server.request(Method::GET, "/no/such/route", None))
         .await
-        .unwrap();
-    assert_eq!(response.headers()["x-correlation-id"], "client-chosen-42");
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["error"]["correlationId"], "client-chosen-42");
-
-    let response = http
-        .get(server.url("/heartbeat"))
-        .header("x-correlation-id", "bad id\twith control")
-        .send()
+        .assert_error(404, "not-found");
+    send(server.request(Method::DELETE, "/heartbeat", None))
         .await
-        .unwrap();
-    let echoed = response.headers()["x-correlation-id"].to_str().unwrap();
-    assert_ne!(echoed, "bad id\twith control", "unsafe ids are replaced");
+        .assert_error(405, "method-not-allowed");
+    let answer = send(server.request(Method::GET, "/dev/token?ttl=soon", None)).await;
+    answer.assert_error(400, "bad-request");
+    assert!(
+        answer.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ttl")
+    );
+
+    let answer = send(
+        server
+            .request(Method::GET, "/nowhere", None)
+            .header("x-correlation-id", "client-chosen-42"),
+    )
+    .await;
+    assert_eq!(answer.correlation_id, "client-chosen-42");
+    assert_eq!(answer.body["error"]["correlationId"], "client-chosen-42");
+
+    let answer = send(
+        server
+            .request(Method::GET, "/heartbeat", None)
+            .header("x-correlation-id", "bad id\twith control"),
+    )
+    .await;
+    assert!(!answer.correlation_id.is_empty(), "{answer:?}");
+    assert_ne!(
+        answer.correlation_id, "bad id\twith control",
+        "unsafe ids are replaced"
+    );
 }
 
 #[tokio::test]
 async fn tokens_are_checked_over_http() {
     let server = TestServer::start().await;
-    let http = server.http();
-    let url = server.url("/buckets");
+    let buckets = |token: Option<&str>| send(server.request(Method::GET, "/buckets", token));
 
-    let (status, header, body) = get_json(&http, &url, None).await;
-    assert_error(status, &header, &body, 401, "unauthorized");
-
-    let (status, header, body) = get_json(&http, &url, Some("not.a.jwt")).await;
-    assert_error(status, &header, &body, 401, "invalid-token");
+    buckets(None).await.assert_error(401, "unauthorized");
+    buckets(Some("not.a.jwt"))
+        .await
+        .assert_error(401, "invalid-token");
 
     let user = server.token(false);
-    let (status, _, body) = get_json(&http, &url, Some(&user)).await;
-    assert_eq!(status, 200, "buckets need only a user token: {body}");
+    let answer = buckets(Some(&user)).await;
+    assert_eq!(
+        answer.status, 200,
+        "buckets need only a user token: {answer:?}"
+    );
+    let body = &answer.body;
     let aliases: Vec<&str> = body["data"]
         .as_array()
         .unwrap()
@@ -234,21 +210,17 @@ async fn tokens_are_checked_over_http() {
 #[tokio::test]
 async fn dev_tokens_are_served_only_when_enabled() {
     let server = TestServer::start().await;
-    let (status, _, body) = get_json(
-        &server.http(),
-        &server.url("/dev/token?supreme=true&sub=ops"),
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let token = body["data"]["token"].as_str().unwrap();
+    let answer = send(server.request(Method::GET, "/dev/token?supreme=true&sub=ops", None)).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let token = answer.body["data"]["token"].as_str().unwrap();
     let claims = server.state.auth.verify(token).unwrap();
     assert!(claims.is_supreme);
     assert_eq!(claims.sub.as_deref(), Some("ops"));
 
     let locked = TestServer::start_with(|s| s.auth.dev_tokens = false).await;
-    let (status, header, body) = get_json(&locked.http(), &locked.url("/dev/token"), None).await;
-    assert_error(status, &header, &body, 404, "not-found");
+    send(locked.request(Method::GET, "/dev/token", None))
+        .await
+        .assert_error(404, "not-found");
 }
 
 #[tokio::test]
@@ -265,13 +237,7 @@ async fn generated_client_calls_a_running_server() {
     let anonymous = hoist_client::Connect::new(&server.base_url, None)
         .client()
         .unwrap();
-    match anonymous.list_buckets().await {
-        Err(hoist_client::Error::ErrorResponse(response)) => {
-            assert_eq!(response.status().as_u16(), 401);
-            assert_eq!(response.error.code, "unauthorized");
-        }
-        other => panic!("expected a 401 error envelope, got {other:?}"),
-    }
+    assert_client_error(anonymous.list_buckets().await, 401, "unauthorized");
 }
 
 #[tokio::test]

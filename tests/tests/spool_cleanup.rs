@@ -4,13 +4,10 @@
 //! which other tests running in parallel would disturb.
 #![cfg(target_os = "linux")]
 
-use std::time::Duration;
-
 use bytes::Bytes;
 use hoist_tests::form::{self, Field};
-use hoist_tests::{TestServer, test_bytes};
+use hoist_tests::{TestServer, eventually, send, test_bytes};
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
 
 /// Open file descriptors of this process that point into the temporary directory (spooled
 /// uploads are unnamed files there, shown as `/tmp/#123 (deleted)`).
@@ -31,15 +28,7 @@ async fn spooled_uploads_leave_no_temporary_file() {
     })
     .await;
     let before = open_temp_files();
-    let post = |body: Vec<u8>| {
-        server
-            .http()
-            .post(server.url("/files"))
-            .bearer_auth(server.token(true))
-            .header("content-type", form::content_type())
-            .body(body)
-            .send()
-    };
+    let post = |body: Vec<u8>| send(form::post(&server, "", body));
     let file_first = |data: Bytes| {
         form::whole(&[
             Field::file("spooled.bin", None, data),
@@ -49,23 +38,19 @@ async fn spooled_uploads_leave_no_temporary_file() {
     };
 
     // Completed.
-    let response = post(file_first(test_bytes(1024 * 1024, 1))).await.unwrap();
-    assert_eq!(response.status(), 200);
+    let answer = post(file_first(test_bytes(1024 * 1024, 1))).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
     server.uploads_idle().await;
     assert_eq!(open_temp_files(), before, "after a completed upload");
 
     // Refused while spooling (over max_file_size).
-    let response = post(file_first(test_bytes(4 * 1024 * 1024, 2)))
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 413);
+    let answer = post(file_first(test_bytes(4 * 1024 * 1024, 2))).await;
+    assert_eq!(answer.status, 413, "{answer:?}");
     server.uploads_idle().await;
     assert_eq!(open_temp_files(), before, "after a refused upload");
 
     // Cut off by the client halfway through the file.
-    let mut socket = TcpStream::connect(server.base_url.trim_start_matches("http://"))
-        .await
-        .unwrap();
+    let mut socket = server.connect().await;
     let body = file_first(test_bytes(2 * 1024 * 1024, 3));
     let head = format!(
         "POST /files HTTP/1.1\r\nHost: hoist\r\nAuthorization: Bearer {}\r\n\
@@ -76,18 +61,11 @@ async fn spooled_uploads_leave_no_temporary_file() {
     );
     socket.write_all(head.as_bytes()).await.unwrap();
     socket.write_all(&body[..body.len() / 2]).await.unwrap();
-    let mut spooling = false;
-    for _ in 0..600 {
-        if open_temp_files() > before {
-            spooling = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(
-        spooling,
-        "the upload was being spooled when the client left"
-    );
+    // The upload is being spooled when the client leaves.
+    eventually("spooling to a temporary file", || async {
+        open_temp_files() > before
+    })
+    .await;
     drop(socket);
     server.uploads_idle().await;
     assert_eq!(open_temp_files(), before, "after a client disconnect");

@@ -71,17 +71,8 @@ impl ImagesApi {
             content_type,
             file_name,
         };
-        let stored = images::store(&state.settings.images, &state.buckets, image)
-            .await
-            .inspect_err(|error| count_failure(&state, error))?;
-        state.metrics.upload_bytes.inc_by(stored.size);
-        ok(StoredObject::new(
-            stored.bucket,
-            stored.key,
-            stored.size,
-            stored.content_type.to_owned(),
-            stored.checksum,
-        ))
+        let stored = images::store(&state.images, &state.buckets, &state.uploads, image).await?;
+        ok(StoredObject::from(stored))
     }
 }
 
@@ -101,22 +92,14 @@ fn read_limited_body<E: Endpoint + 'static>(endpoint: E) -> impl Endpoint {
             .authorize(bearer_token(&request).as_deref(), Level::User)
             .map_err(ApiError::from)?;
 
-        let max = state.settings.images.max_size;
+        let max = state.images.max_size;
         let limit = images::body_limit(max);
         let too_large = || {
             let error = ImageError::BodyTooLarge { limit, max };
-            count_failure(&state, &error);
+            state.uploads.count_failure(&error);
             ApiError::from(error)
         };
         buffer_body(&mut request, limit, too_large).await?;
         endpoint.call(request).await
     })
-}
-
-fn count_failure(state: &AppState, error: &ImageError) {
-    state
-        .metrics
-        .upload_failures
-        .with_label_values(&[error.code()])
-        .inc();
 }

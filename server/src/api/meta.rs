@@ -3,14 +3,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::param::Query;
 use poem_openapi::{Object, OpenApi};
 
 use super::Tag;
 use crate::auth::{BearerAuth, Level};
-use crate::http::{ApiError, ApiResult, ok};
+use crate::http::{ApiError, ApiResult, ErrorCode, ok};
 use crate::state::AppState;
 
 pub struct MetaApi;
@@ -73,20 +72,9 @@ impl MetaApi {
     /// Readiness: every bucket alias answers. 503 names the aliases that do not.
     #[oai(path = "/ready", method = "get", operation_id = "ready")]
     async fn ready(&self, state: Data<&Arc<AppState>>) -> ApiResult<Readiness> {
-        let failures = state.buckets.unreachable().await;
-        if !failures.is_empty() {
-            for (alias, error) in &failures {
-                tracing::warn!(alias, %error, "bucket alias unreachable");
-            }
-            let aliases: Vec<&str> = failures.iter().map(|(alias, _)| alias.as_str()).collect();
-            return Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "not-ready",
-                format!("unreachable bucket aliases: {}", aliases.join(", ")),
-            ));
-        }
+        let aliases = state.buckets.ready().await?;
         ok(Readiness {
-            buckets: state.buckets.iter().map(|b| b.alias.clone()).collect(),
+            buckets: aliases.into_iter().map(str::to_owned).collect(),
         })
     }
 
@@ -123,14 +111,14 @@ impl MetaApi {
         /// Lifetime in seconds (default one hour, at most a week).
         ttl: Query<Option<u64>>,
     ) -> ApiResult<DevToken> {
-        let not_found = || ApiError::not_found("not-found", "no such route");
+        let not_found = || ApiError::new(ErrorCode::NotFound, "no such route");
         if !state.auth.dev_tokens_enabled() {
             return Err(not_found());
         }
         let ttl = ttl.0.unwrap_or(3600);
         if ttl == 0 || ttl > MAX_DEV_TOKEN_TTL {
-            return Err(ApiError::bad_request(
-                "bad-request",
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
                 format!("ttl must be between 1 and {MAX_DEV_TOKEN_TTL} seconds"),
             ));
         }

@@ -1,10 +1,10 @@
 //! The HTTP API as poem-openapi operations; its types become `openapi/openapi.yaml`.
 //! Handlers are thin: they check auth, call a service, wrap the result.
 
-pub mod files;
+pub(crate) mod files;
 mod images;
 mod meta;
-pub mod objects;
+pub(crate) mod objects;
 mod triggers;
 
 use poem_openapi::{OpenApiService, Tags};

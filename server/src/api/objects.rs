@@ -2,8 +2,7 @@
 
 use poem_openapi::Object;
 
-use crate::storage::Bucket;
-use crate::storage::upload::Uploaded;
+use crate::storage::upload::{Stored, Uploaded};
 
 /// An object Hoist stored.
 #[derive(Debug, Object)]
@@ -25,27 +24,16 @@ pub struct StoredObject {
     pub checksum: String,
 }
 
-impl StoredObject {
-    /// What the upload pipeline stored in `bucket`.
-    pub fn uploaded(bucket: &Bucket, uploaded: Uploaded) -> Self {
-        Self::new(
-            bucket,
-            uploaded.key,
-            uploaded.size,
-            uploaded.content_type,
-            uploaded.checksum,
-        )
-    }
-
-    pub fn new(
-        bucket: &Bucket,
-        key: String,
-        size: u64,
-        content_type: String,
-        checksum: String,
-    ) -> Self {
+impl From<Stored<'_>> for StoredObject {
+    fn from(Stored { bucket, object }: Stored<'_>) -> Self {
+        let Uploaded {
+            key,
+            size,
+            content_type,
+            checksum,
+        } = object;
         Self {
-            url: bucket.store.object_url(&key),
+            url: bucket.object_url(&key),
             name: key.rsplit('/').next().unwrap_or(&key).to_owned(),
             key,
             bucket: bucket.alias.clone(),

@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{Endpoint, EndpointExt};
 use poem_openapi::param::{Header, Path};
@@ -14,7 +13,7 @@ use serde_json::Value;
 use super::Tag;
 use crate::auth::{BearerAuth, Level, MaybeBearer, bearer_token};
 use crate::http::body_limit::buffer_body;
-use crate::http::{self, ApiError, ApiResult, ok};
+use crate::http::{self, ApiError, ApiResult, ErrorCode, ok};
 use crate::state::AppState;
 use crate::triggers::{Call, Outcome};
 
@@ -218,8 +217,7 @@ fn admit_then_read_body<E: Endpoint + 'static>(endpoint: E) -> impl Endpoint {
         let limit = u64::try_from(state.settings.server.json_body_limit).unwrap_or(u64::MAX);
         buffer_body(&mut request, limit, || {
             ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload-too-large",
+                ErrorCode::PayloadTooLarge,
                 format!("the request body exceeds {limit} bytes"),
             )
         })

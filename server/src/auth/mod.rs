@@ -1,8 +1,12 @@
-//! Bearer-token authentication: JWT verification, access levels and dev-token minting.
+//! Bearer-token authentication: JWT verification, access levels, dev-token minting, and the
+//! checks of `[auth]` (`check`).
 
 mod bearer;
+mod check;
 
+pub use crate::config::Level;
 pub use bearer::{BearerAuth, MaybeBearer, bearer_token};
+pub use check::check;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -12,33 +16,6 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{AuthAlgorithm, AuthSettings};
-
-/// Who may call a route.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Default,
-    Deserialize,
-    Serialize,
-    poem_openapi::Enum,
-)]
-#[serde(rename_all = "lowercase")]
-#[oai(rename_all = "lowercase")]
-pub enum Level {
-    /// No token needed.
-    Public,
-    /// Any valid token.
-    User,
-    /// A valid token with `isSupreme: true`; the default where a level is declared, so a
-    /// forgotten `auth` key fails closed.
-    #[default]
-    Supreme,
-}
 
 /// The claims Hoist reads from a token.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -1,12 +1,16 @@
-//! Settings: the typed configuration and how its layers are loaded with figment.
+//! Settings: the typed configuration (its sections are the `HOIST_*` interface), how its
+//! layers are loaded with figment, and the problems loading finds. A leaf: what the values
+//! mean, each domain checks for its own section (`fn check(&Section) -> Vec<ConfigProblem>`),
+//! and the `validation` module runs them all.
 
-mod check;
+mod level;
+mod problem;
 mod routes;
 mod sections;
 
-pub use check::{ConfigProblem, check};
-pub(crate) use check::{check_endpoint, is_valid_alias, is_valid_region};
-pub use routes::{BucketRoute, FilesRoute, ImagesRoute, LambdaMode, TriggerRoute};
+pub use level::Level;
+pub use problem::ConfigProblem;
+pub use routes::{BucketRoute, FilesRoute, ImagesRoute, LambdaMode, TriggerRoute, is_valid_alias};
 pub use sections::{
     AuthAlgorithm, AuthSettings, AwsSettings, DeleteSettings, EmbeddedStorage, ListSettings,
     LogFormat, ServerSettings, StorageSettings, TelemetrySettings, UploadSettings,
@@ -79,8 +83,23 @@ impl ConfigSource {
             )
     }
 
-    /// Loads and validates the settings, reporting every problem found at once.
+    /// Loads the settings, refused on any problem of reading them: a missing file, an unknown
+    /// key, a value of the wrong type. It does not check what the values mean; the
+    /// `validation` module does, and starting the gateway does too.
     pub fn load(&self) -> Result<Settings, Vec<ConfigProblem>> {
+        let (settings, problems) = self.read()?;
+        if problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The settings as far as they can be read, and the problems found on the way. A missing
+    /// file or an unknown key still yields settings, so that the checks of the domains can add
+    /// their problems and every problem is listed at once; a value that does not parse yields
+    /// none.
+    pub fn read(&self) -> Result<(Settings, Vec<ConfigProblem>), Vec<ConfigProblem>> {
         let mut problems = Vec::new();
         for file in [
             self.config_dir.join("default.toml"),
@@ -101,23 +120,17 @@ impl ConfigSource {
                 return Err(problems);
             }
         };
-        let settings = match serde_ignored::deserialize(&value, |path| {
+        match serde_ignored::deserialize(&value, |path| {
             problems.push(ConfigProblem::new(path.to_string(), "unknown key"));
         }) {
-            Ok(settings) => settings,
+            Ok(settings) => Ok((settings, problems)),
             Err(error) => {
                 problems.push(ConfigProblem::from_figment(error));
-                return Err(problems);
+                Err(problems)
             }
-        };
-        problems.extend(check(&settings, &self.env));
-        if problems.is_empty() {
-            Ok(settings)
-        } else {
-            Err(problems)
         }
     }
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

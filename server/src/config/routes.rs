@@ -7,7 +7,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use crate::auth::Level;
+use super::level::Level;
 
 /// `[buckets.<alias>]`: one bucket clients may name by its alias.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -41,7 +41,7 @@ pub struct FilesRoute {
 pub struct ImagesRoute {
     /// Alias images are stored in; `[files] default_bucket` when unset.
     pub bucket: Option<String>,
-    /// Content types accepted; each must be a format `crate::images::ImageKind` recognizes.
+    /// Content types accepted; each must be an image format Hoist recognizes by its bytes.
     pub allowed: Vec<String>,
     /// Largest decoded image, in bytes. The route's request body limit is derived from it.
     pub max_size: u64,
@@ -63,8 +63,7 @@ impl Default for ImagesRoute {
 /// `[triggers.<name>]`: a target clients call as `POST /trigger/<name>`.
 ///
 /// `kind` and `target` are plain strings so that `check-config` can report every bad
-/// declaration at once; the trigger registry (`crate::triggers`) knows the kinds and what
-/// each reads.
+/// declaration at once; the trigger registry knows the kinds and what each reads.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct TriggerRoute {
@@ -122,4 +121,13 @@ pub enum LambdaMode {
     Sync,
     /// `Event`: Lambda queues the event and answers 202 at once.
     Async,
+}
+
+/// A bucket alias or trigger name, the names `routes.toml` declares: clients send them in
+/// query strings and paths, so they are kept to letters, digits, `-` and `_`.
+pub fn is_valid_alias(alias: &str) -> bool {
+    !alias.is_empty()
+        && alias
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }

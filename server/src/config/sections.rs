@@ -18,8 +18,6 @@ pub struct ServerSettings {
     pub shutdown_timeout: Duration,
     /// Largest JSON request body, in bytes.
     pub json_body_limit: usize,
-    /// Public base URL of this gateway, used in links it returns (optional).
-    pub public_url: Option<String>,
 }
 
 impl Default for ServerSettings {
@@ -28,7 +26,6 @@ impl Default for ServerSettings {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             shutdown_timeout: Duration::from_secs(30),
             json_body_limit: 8 * 1024 * 1024,
-            public_url: None,
         }
     }
 }

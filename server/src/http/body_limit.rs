@@ -6,7 +6,7 @@ use poem::Request;
 use poem::error::ReadBodyError;
 use poem::web::headers::{ContentLength, HeaderMapExt};
 
-use super::ApiError;
+use super::{ApiError, ErrorCode};
 
 /// Reads `request`'s body into memory, so the parser after it reads from memory. Refused
 /// with `too_large()` by `Content-Length` before anything is read, else as soon as the bytes
@@ -33,12 +33,10 @@ pub async fn buffer_body(
             Ok(())
         }
         Err(ReadBodyError::PayloadTooLarge) => Err(too_large()),
-        Err(error) => {
-            tracing::debug!(%error, "request body unreadable");
-            Err(ApiError::bad_request(
-                "bad-request",
-                "the request body could not be read",
-            ))
-        }
+        Err(error) => Err(ApiError::new(
+            ErrorCode::BadRequest,
+            "the request body could not be read",
+        )
+        .caused_by(error)),
     }
 }

@@ -1,8 +1,8 @@
 //! `ApiError`: the one error every handler returns, rendered as
 //! `{error: {code, status, message, correlationId}}`.
 
-use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
@@ -11,13 +11,14 @@ use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registr
 use poem_openapi::types::Type;
 use poem_openapi::{ApiResponse, Object};
 
-use super::correlation;
+use super::{ErrorCode, correlation};
 
 /// The error body's content.
 #[derive(Debug, Clone, Object)]
 #[oai(rename_all = "camelCase")]
 pub struct ErrorBody {
     /// Stable machine-readable code, kebab-case (`missing-file`, `unknown-bucket`, ...).
+    // One of `ErrorCode`'s texts; a string in the spec until the codes become a schema enum.
     pub code: String,
     /// The HTTP status, repeated for clients that only see the body.
     pub status: u16,
@@ -33,59 +34,71 @@ pub struct ErrorEnvelope {
     pub error: ErrorBody,
 }
 
-/// An error a handler returns. Its cause, if any, was logged where it was made.
+/// What caused an error, for the log only. The `observe` middleware writes it once, with the
+/// request's correlation id; the client never sees it.
+#[derive(Debug, Clone)]
+pub(super) struct Cause {
+    pub code: ErrorCode,
+    pub error: Arc<dyn std::error::Error + Send + Sync>,
+}
+
+/// An error a handler returns: a code, a status, a message for people, and the cause (if
+/// any) for the log.
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: Cow<'static, str>,
+    pub code: ErrorCode,
     pub message: String,
+    cause: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 impl ApiError {
-    pub fn new(
-        status: StatusCode,
-        code: impl Into<Cow<'static, str>>,
-        message: impl Into<String>,
-    ) -> Self {
+    /// An error with the code's default status.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            status,
-            code: code.into(),
+            status: code.status(),
+            code,
             message: message.into(),
+            cause: None,
         }
     }
 
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
+    /// Answers with `status` instead of the code's default.
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
     }
 
-    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, code, message)
+    /// Keeps `cause` for the log; the message stays what the client sees.
+    pub fn caused_by(mut self, cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        self.cause = Some(Arc::from(cause.into()));
+        self
     }
 
-    /// A failure of ours: the cause is logged here, the client only learns that it happened.
-    pub fn internal(cause: impl fmt::Display) -> Self {
-        tracing::error!(error = %cause, "internal error");
+    /// A failure of ours: the client only learns that it happened; the middleware logs the
+    /// cause.
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ErrorCode::Internal,
             "internal error; the correlation id identifies it in the logs",
         )
+        .caused_by(cause)
     }
 
     /// Maps an error poem or poem-openapi raised before or instead of a handler.
     pub fn from_poem(error: &poem::Error) -> Self {
         let status = error.status();
         let code = match status {
-            StatusCode::BAD_REQUEST => "bad-request",
-            StatusCode::UNAUTHORIZED => "unauthorized",
-            StatusCode::FORBIDDEN => "forbidden",
-            StatusCode::NOT_FOUND => "not-found",
-            StatusCode::METHOD_NOT_ALLOWED => "method-not-allowed",
-            StatusCode::PAYLOAD_TOO_LARGE => "payload-too-large",
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported-media-type",
-            StatusCode::UNPROCESSABLE_ENTITY => "bad-request",
-            s if s.is_server_error() => return Self::internal(error),
-            _ => "error",
+            StatusCode::BAD_REQUEST => ErrorCode::BadRequest,
+            StatusCode::UNAUTHORIZED => ErrorCode::Unauthorized,
+            StatusCode::FORBIDDEN => ErrorCode::Forbidden,
+            StatusCode::NOT_FOUND => ErrorCode::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+            StatusCode::UNPROCESSABLE_ENTITY => ErrorCode::BadRequest,
+            s if s.is_server_error() => return Self::internal(error.to_string()),
+            _ => ErrorCode::Error,
         };
         let message = match status {
             StatusCode::NOT_FOUND => "no such route".to_owned(),
@@ -96,13 +109,20 @@ impl ApiError {
             }
             _ => error.to_string(),
         };
-        Self::new(status, code, message)
+        Self::new(code, message).with_status(status)
+    }
+
+    fn log_cause(&self) -> Option<Cause> {
+        self.cause.clone().map(|error| Cause {
+            code: self.code,
+            error,
+        })
     }
 
     fn envelope(&self) -> ErrorEnvelope {
         ErrorEnvelope {
             error: ErrorBody {
-                code: self.code.to_string(),
+                code: self.code.as_str().to_owned(),
                 status: self.status.as_u16(),
                 message: self.message.clone(),
                 correlation_id: correlation::current(),
@@ -125,9 +145,13 @@ impl fmt::Display for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        Json(self.envelope())
+        let mut response = Json(self.envelope())
             .with_status(self.status)
-            .into_response()
+            .into_response();
+        if let Some(cause) = self.log_cause() {
+            response.set_data(cause);
+        }
+        response
     }
 }
 
@@ -191,8 +215,14 @@ impl ApiResponse for ApiError {
 impl From<ApiError> for poem::Error {
     fn from(error: ApiError) -> Self {
         let message = error.to_string();
+        // A poem error's data replaces its response's when it becomes a response again, so
+        // the cause travels as the error's data.
+        let cause = error.log_cause();
         let mut error = poem::Error::from_response(error.into_response());
         error.set_error_message(message);
+        if let Some(cause) = cause {
+            error.set_data(cause);
+        }
         error
     }
 }

@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
-use super::ImageError;
+use super::error::ImageError;
 use super::kind::normalize_media_type;
 
 /// Lenient where encoders differ harmlessly: padding is optional (URL-safe encoders often

@@ -1,8 +1,5 @@
-//! `ImageError`: why an image was refused, and what each reason means over HTTP.
+//! `ImageError`: why an image was refused or failed. Its HTTP meaning is the HTTP layer's.
 
-use poem::http::StatusCode;
-
-use crate::http::ApiError;
 use crate::storage::StorageError;
 
 #[derive(Debug, thiserror::Error)]
@@ -38,44 +35,13 @@ pub enum ImageError {
     BodyTooLarge { limit: u64, max: u64 },
     #[error("invalid base64: {0}")]
     InvalidBase64(String),
-    /// Hoist's fault: a configuration `check-config` should have refused, or a failed task.
+    /// Hoist's fault: a failed task, or a generated key the key rules refuse.
     /// Logged, never shown to the client.
     #[error("{0}")]
     Internal(String),
+    /// The task that checks the image panicked or was cancelled.
+    #[error("the image check failed")]
+    Check(#[source] tokio::task::JoinError),
     #[error(transparent)]
     Storage(#[from] StorageError),
-}
-
-impl ImageError {
-    /// The stable code the client sees, and the `reason` label of the failure metric. Storage
-    /// failures are labelled `storage`; the client sees the storage layer's own code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::UnsupportedContentType { .. } => "unsupported-content-type",
-            Self::DataUrlMismatch { .. } | Self::ContentTypeMismatch { .. } => {
-                "content-type-mismatch"
-            }
-            Self::TooLarge { .. } | Self::BodyTooLarge { .. } => "file-too-large",
-            Self::InvalidBase64(_) => "invalid-base64",
-            Self::Internal(_) => "internal",
-            Self::Storage(_) => "storage",
-        }
-    }
-}
-
-impl From<ImageError> for ApiError {
-    fn from(error: ImageError) -> Self {
-        let status = match error {
-            ImageError::UnsupportedContentType { .. }
-            | ImageError::DataUrlMismatch { .. }
-            | ImageError::ContentTypeMismatch { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ImageError::TooLarge { .. } | ImageError::BodyTooLarge { .. } => {
-                StatusCode::PAYLOAD_TOO_LARGE
-            }
-            ImageError::InvalidBase64(_) => StatusCode::BAD_REQUEST,
-            ImageError::Internal(_) => return ApiError::internal(&error),
-            ImageError::Storage(storage) => return ApiError::from(storage),
-        };
-        ApiError::new(status, error.code(), error.to_string())
-    }
 }

@@ -1,22 +1,25 @@
 //! Base64 image uploads (`POST /images`): the declared type must be on a whitelist and match
 //! the bytes, the size is bounded before decoding, the key gets a safe name and a UUID, and
-//! the image is stored whole with one PutObject whose CRC32C S3 verifies.
+//! the image is stored whole with one PutObject whose CRC32C S3 verifies. What `[images]`
+//! allows is checked and resolved once, at start-up, into [`ImageRules`].
 
 mod decode;
 mod error;
 mod kind;
 mod name;
+mod rules;
 
 pub use decode::{Decoded, body_limit, decode};
 pub use error::ImageError;
 pub use kind::{ImageKind, normalize_media_type};
 pub use name::{MAX_NAME_LEN, object_key, sanitize};
+pub use rules::{ImageRules, check};
 
 use bytes::Bytes;
 
-use crate::config::ImagesRoute;
 use crate::storage::checksum::Crc32c;
-use crate::storage::{Bucket, Buckets, keys};
+use crate::storage::upload::{Stored, Uploads};
+use crate::storage::{Buckets, keys};
 
 /// An image as a client sent it.
 #[derive(Debug)]
@@ -37,41 +40,14 @@ pub struct CheckedImage {
     pub checksum: String,
 }
 
-/// An image Hoist stored.
-#[derive(Debug)]
-pub struct StoredImage<'a> {
-    pub bucket: &'a Bucket,
-    pub key: String,
-    pub size: u64,
-    pub content_type: &'static str,
-    pub checksum: String,
-}
-
-/// The format of a declared media type, if `[images] allowed` accepts it. Matching ignores
-/// case and parameters (`Image/PNG; charset=x` is `image/png`).
-pub fn accepted_kind(route: &ImagesRoute, declared: &str) -> Result<ImageKind, ImageError> {
-    let normalized = normalize_media_type(declared);
-    let allowed = route
-        .allowed
-        .iter()
-        .any(|entry| normalize_media_type(entry) == normalized);
-    match ImageKind::from_media_type(&normalized) {
-        Some(kind) if allowed => Ok(kind),
-        _ => Err(ImageError::UnsupportedContentType {
-            declared: declared.to_owned(),
-            allowed: route.allowed.clone(),
-        }),
-    }
-}
-
 /// Every check, cheapest first: the whitelist, the size (from the encoded length, before
 /// decoding), the base64 itself, a data URL's own type, then the magic bytes. Then the key.
-pub fn check(route: &ImagesRoute, image: &NewImage) -> Result<CheckedImage, ImageError> {
-    let kind = accepted_kind(route, &image.content_type)?;
+pub fn verify(rules: &ImageRules, image: &NewImage) -> Result<CheckedImage, ImageError> {
+    let kind = rules.accepted_kind(&image.content_type)?;
     let Decoded {
         bytes,
         data_url_type,
-    } = decode(&image.base64, route.max_size)?;
+    } = decode(&image.base64, rules.max_size)?;
     if let Some(data_url_type) = data_url_type
         && data_url_type != kind.media_type()
     {
@@ -86,9 +62,7 @@ pub fn check(route: &ImagesRoute, image: &NewImage) -> Result<CheckedImage, Imag
             detected: kind::describe(&bytes),
         });
     }
-    let prefix = keys::normalize_prefix(route.prefix.as_deref().unwrap_or_default())
-        .map_err(|error| ImageError::Internal(format!("[images] prefix: {error}")))?;
-    let key = object_key(&prefix, image.file_name.as_deref(), kind);
+    let key = object_key(&rules.prefix, image.file_name.as_deref(), kind);
     keys::validate_key(&key)
         .map_err(|error| ImageError::Internal(format!("generated key `{key}`: {error}")))?;
     let checksum = Crc32c::of(&bytes);
@@ -100,64 +74,60 @@ pub fn check(route: &ImagesRoute, image: &NewImage) -> Result<CheckedImage, Imag
     })
 }
 
-/// The bucket images go to: the `[images] bucket` alias, else the default alias.
-pub fn bucket<'a>(route: &ImagesRoute, buckets: &'a Buckets) -> Result<&'a Bucket, ImageError> {
-    match route.bucket.as_deref() {
-        Some(alias) => buckets.get(alias).ok_or_else(|| {
-            ImageError::Internal(format!("[images] bucket `{alias}` is not a bucket alias"))
-        }),
-        None => buckets.resolve(None).map_err(|_| {
-            ImageError::Internal("neither [images] bucket nor [files] default_bucket is set".into())
-        }),
-    }
-}
-
-/// Checks one image and stores it.
+/// Checks one image and stores it; the outcome is counted with every other upload's.
 pub async fn store<'a>(
-    route: &ImagesRoute,
+    rules: &ImageRules,
     buckets: &'a Buckets,
+    uploads: &Uploads,
     image: NewImage,
-) -> Result<StoredImage<'a>, ImageError> {
-    let bucket = bucket(route, buckets)?;
-    // Decoding, sniffing and checksumming up to `max_size` bytes is CPU work of milliseconds:
-    // kept off the async workers so other requests do not wait behind it.
-    let checked = {
-        let route = route.clone();
-        tokio::task::spawn_blocking(move || check(&route, &image))
-            .await
-            .map_err(|error| ImageError::Internal(format!("image check failed: {error}")))??
-    };
-    let content_type = checked.kind.media_type();
-    let size = checked.bytes.len() as u64;
-    bucket
-        .store
-        .put_object(&checked.key, checked.bytes, content_type, &checked.checksum)
-        .await?;
-    tracing::info!(
-        bucket = bucket.alias,
-        key = checked.key,
-        size,
-        content_type,
-        "image stored"
-    );
-    Ok(StoredImage {
-        bucket,
-        key: checked.key,
-        size,
-        content_type,
-        checksum: checked.checksum,
-    })
+) -> Result<Stored<'a>, ImageError> {
+    uploads
+        .counted(async {
+            // The alias was checked at start-up, when the rules were made.
+            let bucket = buckets.resolve(Some(&rules.bucket))?;
+            // Decoding, sniffing and checksumming up to `max_size` bytes is CPU work of
+            // milliseconds: kept off the async workers so other requests do not wait behind it.
+            let checked = {
+                let rules = rules.clone();
+                tokio::task::spawn_blocking(move || verify(&rules, &image))
+                    .await
+                    .map_err(ImageError::Check)??
+            };
+            let content_type = checked.kind.media_type();
+            let object = bucket
+                .put_whole(checked.key, checked.bytes, content_type, checked.checksum)
+                .await?;
+            tracing::info!(
+                bucket = bucket.alias,
+                key = object.key,
+                size = object.size,
+                content_type,
+                "image stored"
+            );
+            Ok(Stored { bucket, object })
+        })
+        .await
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
 
     use super::*;
+    use crate::config::{FilesRoute, ImagesRoute};
 
     const PNG: &[u8] = include_bytes!("../../tests/fixtures/images/pixel.png");
     const GIF: &[u8] = include_bytes!("../../tests/fixtures/images/pixel.gif");
+
+    fn rules(images: ImagesRoute) -> ImageRules {
+        let files = FilesRoute {
+            default_bucket: Some("uploads".into()),
+        };
+        ImageRules::from_settings(&images, &files, &BTreeMap::new()).unwrap()
+    }
 
     fn image(bytes: &[u8], content_type: &str) -> NewImage {
         NewImage {
@@ -169,11 +139,11 @@ mod tests {
 
     #[test]
     fn a_real_image_passes_with_its_key_and_checksum() {
-        let route = ImagesRoute {
+        let policy = rules(ImagesRoute {
             prefix: Some("/avatars//2024".into()),
             ..ImagesRoute::default()
-        };
-        let checked = check(&route, &image(PNG, "image/png")).unwrap();
+        });
+        let checked = verify(&policy, &image(PNG, "image/png")).unwrap();
         assert_eq!(checked.bytes, PNG);
         assert_eq!(checked.kind, ImageKind::Png);
         assert_eq!(checked.checksum, Crc32c::of(PNG));
@@ -186,33 +156,33 @@ mod tests {
 
     #[test]
     fn the_whitelist_comes_first_and_ignores_case_and_parameters() {
-        let route = ImagesRoute::default();
-        assert!(check(&route, &image(PNG, "IMAGE/PNG; charset=binary")).is_ok());
+        let policy = rules(ImagesRoute::default());
+        assert!(verify(&policy, &image(PNG, "IMAGE/PNG; charset=binary")).is_ok());
         for refused in ["image/webp", "image/svg+xml", "text/html", "image/jpg", ""] {
             // Even invalid base64 is refused for its type first.
             let mut bad = image(PNG, refused);
             bad.base64 = "!!!".into();
             assert!(
                 matches!(
-                    check(&route, &bad),
+                    verify(&policy, &bad),
                     Err(ImageError::UnsupportedContentType { .. })
                 ),
                 "{refused}"
             );
         }
         // A known format becomes acceptable only when the operator allows it.
-        let webp = ImagesRoute {
+        let webp = rules(ImagesRoute {
             allowed: vec!["image/webp".into()],
             ..ImagesRoute::default()
-        };
-        assert!(accepted_kind(&webp, "image/webp").is_ok());
-        assert!(accepted_kind(&webp, "image/png").is_err());
+        });
+        assert!(webp.accepted_kind("image/webp").is_ok());
+        assert!(webp.accepted_kind("image/png").is_err());
     }
 
     #[test]
     fn the_bytes_must_be_what_the_type_says() {
-        let route = ImagesRoute::default();
-        match check(&route, &image(PNG, "image/jpeg")) {
+        let policy = rules(ImagesRoute::default());
+        match verify(&policy, &image(PNG, "image/jpeg")) {
             Err(ImageError::ContentTypeMismatch { declared, detected }) => {
                 assert_eq!(declared, "image/jpeg");
                 assert_eq!(detected, Some("image/png"));
@@ -220,34 +190,34 @@ mod tests {
             other => panic!("a PNG declared as JPEG: {other:?}"),
         }
         assert!(matches!(
-            check(&route, &image(b"%PDF-1.4\n%...", "image/png")),
+            verify(&policy, &image(b"%PDF-1.4\n%...", "image/png")),
             Err(ImageError::ContentTypeMismatch { .. })
         ));
         // A data URL that says GIF for a PNG declared PNG: two declarations disagree.
         let mut mixed = image(PNG, "image/png");
         mixed.base64 = format!("data:image/gif;base64,{}", STANDARD.encode(PNG));
         assert!(matches!(
-            check(&route, &mixed),
+            verify(&policy, &mixed),
             Err(ImageError::DataUrlMismatch { .. })
         ));
         let mut agreeing = image(GIF, "image/gif");
         agreeing.base64 = format!("data:image/gif;base64,{}", STANDARD.encode(GIF));
-        assert!(check(&route, &agreeing).is_ok());
+        assert!(verify(&policy, &agreeing).is_ok());
     }
 
     #[test]
     fn max_size_is_inclusive() {
-        let exact = ImagesRoute {
+        let exact = rules(ImagesRoute {
             max_size: PNG.len() as u64,
             ..ImagesRoute::default()
-        };
-        assert!(check(&exact, &image(PNG, "image/png")).is_ok());
-        let smaller = ImagesRoute {
+        });
+        assert!(verify(&exact, &image(PNG, "image/png")).is_ok());
+        let smaller = rules(ImagesRoute {
             max_size: PNG.len() as u64 - 1,
             ..ImagesRoute::default()
-        };
+        });
         assert!(matches!(
-            check(&smaller, &image(PNG, "image/png")),
+            verify(&smaller, &image(PNG, "image/png")),
             Err(ImageError::TooLarge { .. })
         ));
     }

@@ -5,7 +5,7 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 use uuid::Uuid;
 
-use super::ImageKind;
+use super::kind::ImageKind;
 
 /// Longest `name` part of a key, in bytes (it is ASCII). Keeps keys far below S3's 1024.
 pub const MAX_NAME_LEN: usize = 100;

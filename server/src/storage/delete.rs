@@ -1,10 +1,15 @@
-//! Batch deletes: keys sent to S3 in DeleteObjects calls of at most 1000 keys (S3's limit),
-//! and every per-key answer collected, failures included.
+//! Batch deletes, the `delete` service of a [`Bucket`]: the requested keys checked, sent to S3
+//! in DeleteObjects calls of at most 1000 keys (S3's limit), and every per-key answer
+//! collected, failures included.
+
+use std::collections::HashSet;
 
 use futures_util::stream::{self, StreamExt};
 
-use super::StorageError;
+use super::model::{DeleteOutcome, KeyFailure};
 use super::s3::S3Bucket;
+use super::{Bucket, StorageError, keys};
+use crate::telemetry::ErrorChain;
 
 /// Keys S3 accepts in one DeleteObjects call.
 pub const CHUNK_SIZE: usize = 1000;
@@ -12,31 +17,54 @@ pub const CHUNK_SIZE: usize = 1000;
 /// DeleteObjects calls in flight at once for one request.
 const CONCURRENT_CHUNKS: usize = 4;
 
-/// What happened to each requested key.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DeleteOutcome {
-    pub deleted: Vec<String>,
-    pub errors: Vec<KeyFailure>,
-}
-
-/// A key S3 did not delete.
+/// The keys of one batch delete: at least one, at most `delete.max_keys`, without duplicates,
+/// each a valid key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyFailure {
-    pub key: String,
-    /// S3's error code (`AccessDenied`, ...), or Hoist's when the whole call failed.
-    pub code: String,
-    pub message: String,
+pub struct KeyList(Vec<String>);
+
+impl KeyList {
+    /// `a, b,,a` → `[a, b]`: the old service's comma-separated `fileKeys`, trimmed, empty
+    /// entries dropped, duplicates removed (first kept), each key checked.
+    pub fn parse_comma_separated(raw: &str, max_keys: usize) -> Result<Self, StorageError> {
+        let mut seen = HashSet::new();
+        let keys: Vec<String> = raw
+            .split(',')
+            .map(str::trim)
+            .filter(|key| !key.is_empty() && seen.insert(*key))
+            .map(str::to_owned)
+            .collect();
+        if keys.is_empty() {
+            return Err(StorageError::NoKeys);
+        }
+        if keys.len() > max_keys {
+            return Err(StorageError::TooManyKeys {
+                count: keys.len(),
+                max: max_keys,
+            });
+        }
+        for key in &keys {
+            keys::validate_key(key)?;
+        }
+        Ok(Self(keys))
+    }
+
+    pub fn as_slice(&self) -> &[String] {
+        &self.0
+    }
 }
 
-/// Deletes `keys` (already validated and de-duplicated) in chunks of [`CHUNK_SIZE`].
-///
-/// A chunk whose call fails as a whole reports each of its keys as failed, so a partial
-/// outage never hides which keys are gone; only when every chunk fails is the request an
-/// error.
-pub async fn delete_keys(
-    bucket: &S3Bucket,
-    keys: &[String],
-) -> Result<DeleteOutcome, StorageError> {
+impl Bucket {
+    /// Deletes `keys` in chunks of [`CHUNK_SIZE`].
+    ///
+    /// A chunk whose call fails as a whole reports each of its keys as failed, so a partial
+    /// outage never hides which keys are gone; only when every chunk fails is the request an
+    /// error.
+    pub async fn delete(&self, keys: &KeyList) -> Result<DeleteOutcome, StorageError> {
+        delete_keys(&self.store, keys.as_slice()).await
+    }
+}
+
+async fn delete_keys(bucket: &S3Bucket, keys: &[String]) -> Result<DeleteOutcome, StorageError> {
     // The calls are made by a named function, not a closure's async block: the latter trips
     // the compiler's Send inference for the handler future (rust-lang/rust#102211).
     let calls: Vec<_> = keys
@@ -61,7 +89,7 @@ fn merge(
     results: Vec<(&[String], Result<DeleteOutcome, StorageError>)>,
 ) -> Result<DeleteOutcome, StorageError> {
     let mut outcome = DeleteOutcome::default();
-    let mut first_error = None;
+    let mut failed = Vec::new();
     let mut any_succeeded = false;
     for (chunk, result) in results {
         match result {
@@ -71,9 +99,8 @@ fn merge(
                 outcome.errors.extend(part.errors);
             }
             Err(error) => {
-                tracing::error!(%error, keys = chunk.len(), "a DeleteObjects call failed");
                 // S3's code says what kind of failure it was; its message may name the real
-                // bucket, so it stays in the log line above.
+                // bucket, so it stays in the log.
                 let (code, message) = match &error {
                     StorageError::Backend { code, .. } => (
                         code.clone(),
@@ -89,13 +116,20 @@ fn merge(
                     code: code.clone(),
                     message: message.clone(),
                 }));
-                first_error.get_or_insert(error);
+                failed.push((chunk.len(), error));
             }
         }
     }
-    match first_error {
-        Some(error) if !any_succeeded => Err(error),
-        _ => Ok(outcome),
+    // When every chunk failed the request fails with the first cause, which the HTTP layer
+    // logs; every other cause is logged here, since no error carries it further.
+    let mut failed = failed.into_iter();
+    let request_error = if any_succeeded { None } else { failed.next() };
+    for (keys, error) in failed {
+        tracing::error!(error = %ErrorChain(&error), keys, "a DeleteObjects call failed");
+    }
+    match request_error {
+        Some((_, error)) => Err(error),
+        None => Ok(outcome),
     }
 }
 
@@ -105,6 +139,29 @@ mod tests {
 
     fn keys(n: usize) -> Vec<String> {
         (0..n).map(|i| format!("k{i}")).collect()
+    }
+
+    #[test]
+    fn file_keys_are_trimmed_deduplicated_and_checked() {
+        let parse = KeyList::parse_comma_separated;
+        assert_eq!(
+            parse(" a.pdf, b/c.txt,,a.pdf ,", 10).unwrap().as_slice(),
+            ["a.pdf", "b/c.txt"]
+        );
+        assert!(matches!(parse("", 10), Err(StorageError::NoKeys)));
+        assert!(matches!(parse(" , ,", 10), Err(StorageError::NoKeys)));
+        assert!(matches!(
+            parse("a,b,c", 2),
+            Err(StorageError::TooManyKeys { count: 3, max: 2 })
+        ));
+        assert!(matches!(
+            parse("a,../etc/passwd", 10),
+            Err(StorageError::InvalidKey(_))
+        ));
+        assert!(matches!(
+            parse("a,b\u{7}", 10),
+            Err(StorageError::InvalidKey(_))
+        ));
     }
 
     #[test]

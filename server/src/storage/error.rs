@@ -1,8 +1,7 @@
-//! `StorageError`: what can go wrong between Hoist and a bucket, and its HTTP meaning.
+//! `StorageError`: what can go wrong between Hoist and a bucket, and `Unready`, the bucket
+//! aliases a readiness probe found unreachable. Their HTTP meaning is the HTTP layer's.
 
-use poem::http::StatusCode;
-
-use crate::http::ApiError;
+use crate::telemetry::ErrorChain;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -15,8 +14,8 @@ pub enum StorageError {
     #[error("object `{0}` does not exist")]
     NotFound(String),
     /// The store could not be reached or did not answer in time.
-    #[error("storage unreachable: {0}")]
-    Unavailable(String),
+    #[error("storage unreachable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The store answered with an error.
     #[error("storage error {code}: {message}")]
     Backend { code: String, message: String },
@@ -24,28 +23,39 @@ pub enum StorageError {
     Embedded(String),
     #[error("invalid cursor: {0}")]
     InvalidCursor(String),
+    /// A page size outside `1..=list.max_limit`.
+    #[error("limit must be between 1 and {max}")]
+    InvalidLimit { max: u32 },
+    #[error("give either offset or cursor, not both")]
+    OffsetAndCursor,
+    #[error("the only delimiter is `/`")]
+    UnsupportedDelimiter,
+    /// A batch delete that names no key.
+    #[error("fileKeys names no key")]
+    NoKeys,
+    #[error("fileKeys names {count} keys; at most {max} per request")]
+    TooManyKeys { count: usize, max: usize },
 }
 
-impl From<StorageError> for ApiError {
-    fn from(error: StorageError) -> Self {
-        match &error {
-            StorageError::UnknownBucket(_) | StorageError::NoDefaultBucket => {
-                ApiError::bad_request("unknown-bucket", error.to_string())
-            }
-            StorageError::InvalidKey(_) => ApiError::bad_request("invalid-key", error.to_string()),
-            StorageError::InvalidCursor(_) => {
-                ApiError::bad_request("invalid-cursor", error.to_string())
-            }
-            StorageError::NotFound(_) => ApiError::not_found("not-found", error.to_string()),
-            StorageError::Unavailable(_) | StorageError::Backend { .. } => {
-                tracing::error!(%error, "storage call failed");
-                ApiError::new(
-                    StatusCode::BAD_GATEWAY,
-                    "storage-unavailable",
-                    "the object store failed or is unreachable",
-                )
-            }
-            StorageError::Embedded(_) => ApiError::internal(&error),
-        }
+/// The aliases whose store did not answer a readiness probe, each with its failure.
+#[derive(Debug)]
+pub struct Unready(pub Vec<(String, StorageError)>);
+
+impl Unready {
+    pub fn aliases(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(alias, _)| alias.as_str())
     }
 }
+
+impl std::fmt::Display for Unready {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("unreachable bucket aliases: ")?;
+        for (i, (alias, error)) in self.0.iter().enumerate() {
+            let separator = if i == 0 { "" } else { "; " };
+            write!(f, "{separator}{alias} ({})", ErrorChain(error))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Unready {}

@@ -1,6 +1,7 @@
-//! Newest-first listings. S3 lists keys only in lexical order, so Hoist reads the whole prefix
-//! (up to `list.max_keys`), sorts it by LastModified, and pages through the sorted result by
-//! offset or by an opaque cursor that stays stable while objects are added.
+//! Newest-first listings, the `list` and `page` services of a [`Bucket`]. S3 lists keys only in
+//! lexical order, so Hoist reads the whole prefix (up to `list.max_keys`), sorts it by
+//! LastModified, and pages through the sorted result by offset or by an opaque cursor that
+//! stays stable while objects are added.
 
 use std::cmp::{Ordering, Reverse};
 use std::time::{Duration, SystemTime};
@@ -8,22 +9,92 @@ use std::time::{Duration, SystemTime};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::StorageError;
+use super::model::ObjectSummary;
 use super::s3::S3Bucket;
+use super::{Bucket, StorageError, keys};
+use crate::config::ListSettings;
 
-/// One object as a listing shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectSummary {
-    pub key: String,
-    pub last_modified: SystemTime,
-    pub size: u64,
+/// What a client asks of one page: everything optional, as the query string gives it.
+#[derive(Debug, Clone, Default)]
+pub struct PageRequest {
+    /// Key prefix (a folder), normalized; the whole bucket when absent.
+    pub prefix: Option<String>,
+    /// Page size, 1 to `list.max_limit`; `list.default_limit` when absent.
+    pub limit: Option<u32>,
+    /// Objects to skip; not together with `cursor`.
+    pub offset: Option<u64>,
+    /// The `cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// `/` for a one-level listing; no other delimiter is accepted.
+    pub delimiter: Option<String>,
 }
 
-impl ObjectSummary {
-    /// The listing order: newest first, then by key so equal dates (S3 keeps milliseconds or
-    /// whole seconds) still have one stable order.
-    fn sort_key(&self) -> (Reverse<SystemTime>, &str) {
-        (Reverse(self.last_modified), &self.key)
+/// One page of a newest-first listing, with what a client needs to fetch the next.
+#[derive(Debug, Clone)]
+pub struct ListingPage {
+    /// The objects of this page, newest first.
+    pub items: Vec<ObjectSummary>,
+    /// Objects in the whole listing (at most `list.max_keys`).
+    pub total: usize,
+    /// 1-based number of this page for the requested limit.
+    pub number: usize,
+    /// Where the next page starts, encoded for the client; `None` on the last page.
+    pub cursor: Option<String>,
+    /// Sub-prefixes of a one-level listing, by name, on every page.
+    pub folders: Vec<String>,
+    /// The listing stopped at `list.max_keys` (see [`Listing::truncated`]).
+    pub truncated: bool,
+}
+
+impl Bucket {
+    /// Every object under `prefix` (normalized first), newest first, up to `list.max_keys`.
+    pub async fn list(
+        &self,
+        prefix: &str,
+        settings: &ListSettings,
+    ) -> Result<Listing, StorageError> {
+        let prefix = keys::normalize_prefix(prefix)?;
+        Listing::newest_first(&self.store, &prefix, settings.max_keys).await
+    }
+
+    /// One page of the newest-first listing: the limit checked against `list.max_limit`, the
+    /// start taken from the offset or the cursor (never both), flat or one level deep.
+    pub async fn page(
+        &self,
+        request: PageRequest,
+        settings: &ListSettings,
+    ) -> Result<ListingPage, StorageError> {
+        let limit = request.limit.unwrap_or(settings.default_limit);
+        if limit == 0 || limit > settings.max_limit {
+            return Err(StorageError::InvalidLimit {
+                max: settings.max_limit,
+            });
+        }
+        let limit = limit as usize;
+        let prefix = keys::normalize_prefix(request.prefix.as_deref().unwrap_or_default())?;
+        let start = match (request.cursor, request.offset) {
+            (Some(_), Some(_)) => return Err(StorageError::OffsetAndCursor),
+            (Some(cursor), None) => {
+                PageStart::After(Cursor::decode(&cursor, &self.alias, &prefix)?)
+            }
+            (None, offset) => {
+                PageStart::Offset(usize::try_from(offset.unwrap_or(0)).unwrap_or(usize::MAX))
+            }
+        };
+        let listing = match request.delimiter.as_deref() {
+            None => Listing::newest_first(&self.store, &prefix, settings.max_keys).await?,
+            Some("/") => Listing::one_level(&self.store, &prefix, settings.max_keys).await?,
+            Some(_) => return Err(StorageError::UnsupportedDelimiter),
+        };
+        let page = listing.page(&start, limit, &self.alias, &prefix);
+        Ok(ListingPage {
+            items: page.items.to_vec(),
+            total: listing.objects.len(),
+            number: page.first_index / limit + 1,
+            cursor: page.next.as_ref().map(Cursor::encode),
+            folders: listing.folders.clone(),
+            truncated: listing.truncated,
+        })
     }
 }
 
@@ -59,7 +130,7 @@ pub struct Page<'a> {
 
 impl Listing {
     /// Reads up to `max_keys` objects under `prefix` and sorts them newest first.
-    pub async fn newest_first(
+    async fn newest_first(
         bucket: &S3Bucket,
         prefix: &str,
         max_keys: usize,
@@ -70,7 +141,7 @@ impl Listing {
 
     /// One level of `prefix`: the objects directly in it, newest first, and its sub-prefixes
     /// (folders), by name. `max_keys` bounds both together.
-    pub async fn one_level(
+    async fn one_level(
         bucket: &S3Bucket,
         prefix: &str,
         max_keys: usize,

@@ -1,15 +1,22 @@
-//! Storage: bucket aliases resolved to S3 buckets, and the errors storage can raise.
+//! Storage: bucket aliases resolved to S3 buckets, and the services a [`Bucket`] offers:
+//! `upload` and `put_whole` (`upload/`), `list` and `page` (`listing.rs`), `delete`
+//! (`delete.rs`) and `object_url`. The S3 client behind them (`s3.rs`) is private to this
+//! module; a new service (presigned URLs) is one more `impl Bucket` in a file of its own,
+//! over a new call in `s3.rs`.
 
-pub mod checksum;
-pub mod delete;
+mod check;
+pub(crate) mod checksum;
+pub(crate) mod delete;
 pub mod embedded;
 mod error;
-pub mod keys;
-pub mod listing;
-pub mod s3;
-pub mod upload;
+pub(crate) mod keys;
+pub(crate) mod listing;
+pub(crate) mod model;
+mod s3;
+pub(crate) mod upload;
 
-pub use error::StorageError;
+pub use check::{alias_problem, check_buckets, check_delete, check_list};
+pub use error::{StorageError, Unready};
 
 use std::collections::BTreeMap;
 
@@ -29,7 +36,15 @@ pub struct Bucket {
     pub name: String,
     pub region: String,
     pub assumes_role: bool,
-    pub store: S3Bucket,
+    store: S3Bucket,
+}
+
+impl Bucket {
+    /// The object's URL on its store's endpoint (path-style or virtual-hosted, as configured);
+    /// not signed, so reading it needs credentials.
+    pub fn object_url(&self, key: &str) -> String {
+        self.store.object_url(key)
+    }
 }
 
 /// All configured aliases. Clients can name only these.
@@ -135,15 +150,21 @@ impl Buckets {
         self.by_alias.values()
     }
 
-    /// Checks every alias concurrently; the failures, by alias.
-    pub async fn unreachable(&self) -> Vec<(String, StorageError)> {
+    /// Checks every alias concurrently: all the aliases when each answered, else the ones
+    /// that did not, with why.
+    pub async fn ready(&self) -> Result<Vec<&str>, Unready> {
         let checks = self.by_alias.values().map(|bucket| async move {
             (bucket.alias.clone(), bucket.store.check_reachable().await)
         });
-        join_all(checks)
+        let failures: Vec<_> = join_all(checks)
             .await
             .into_iter()
             .filter_map(|(alias, result)| result.err().map(|error| (alias, error)))
-            .collect()
+            .collect();
+        if failures.is_empty() {
+            Ok(self.by_alias.keys().map(String::as_str).collect())
+        } else {
+            Err(Unready(failures))
+        }
     }
 }

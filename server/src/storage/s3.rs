@@ -1,5 +1,5 @@
-//! The S3 client of one bucket alias. aws-sdk-s3 types stay in this file; everything above
-//! sees Hoist's own types and [`StorageError`].
+//! The S3 client of one bucket alias, private to `storage`: aws-sdk-s3 types stay in this
+//! file; the storage services above it see Hoist's own types and [`StorageError`].
 
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime};
@@ -18,8 +18,7 @@ use aws_sdk_s3::types::{
 use bytes::Bytes;
 
 use super::StorageError;
-use super::delete::{DeleteOutcome, KeyFailure};
-use super::listing::ObjectSummary;
+use super::model::{DeleteOutcome, KeyFailure, ObjectSummary};
 use crate::aws::{self, CallFailure};
 
 /// How one alias reaches its bucket.
@@ -71,9 +70,9 @@ impl S3Bucket {
         let probe = self.client.head_bucket().bucket(self.bucket()).send();
         match tokio::time::timeout(PROBE_TIMEOUT, probe).await {
             Ok(result) => result.map(drop).map_err(map_sdk_error),
-            Err(_) => Err(StorageError::Unavailable(format!(
-                "no answer within {PROBE_TIMEOUT:?}"
-            ))),
+            Err(_) => Err(StorageError::Unavailable(
+                format!("no answer within {PROBE_TIMEOUT:?}").into(),
+            )),
         }
     }
 
@@ -430,15 +429,15 @@ fn encode_key(key: &str) -> String {
 }
 
 /// Transport trouble is `Unavailable`; an answer from S3 is `Backend` with its code.
-pub(super) fn map_sdk_error<E, R>(error: SdkError<E, R>) -> StorageError
+fn map_sdk_error<E, R>(error: SdkError<E, R>) -> StorageError
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     match aws::call_failure(error) {
         CallFailure::Service { code, message } => StorageError::Backend { code, message },
-        CallFailure::Timeout(cause) | CallFailure::Unreachable(cause) => {
-            StorageError::Unavailable(cause)
+        failure @ (CallFailure::Timeout(_) | CallFailure::Unreachable(_)) => {
+            StorageError::Unavailable(Box::new(failure))
         }
     }
 }

@@ -1,10 +1,7 @@
-//! `TriggerError`: what can go wrong calling a trigger, and its HTTP meaning.
-
-use poem::http::StatusCode;
+//! `TriggerError`: what can go wrong calling a trigger. Its HTTP meaning is the HTTP layer's.
 
 use super::Verdict;
 use crate::aws::CallFailure;
-use crate::http::ApiError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TriggerError {
@@ -22,8 +19,8 @@ pub enum TriggerError {
     #[error("no answer within the trigger's timeout")]
     Timeout,
     /// The target could not be reached: connection refused, DNS, TLS, a broken response.
-    #[error("unreachable: {0}")]
-    Unreachable(String),
+    #[error("the trigger's target is unreachable")]
+    Unreachable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The target's service answered with an error (AWS error code, or an HTTP status).
     #[error("{code}: {message}")]
     Downstream { code: String, message: String },
@@ -59,43 +56,6 @@ impl From<CallFailure> for TriggerError {
             CallFailure::Timeout(_) => TriggerError::Timeout,
             CallFailure::Unreachable(cause) => TriggerError::Unreachable(cause),
             CallFailure::Service { code, message } => TriggerError::Downstream { code, message },
-        }
-    }
-}
-
-/// Downstream failures were logged with their cause by the registry; the client learns only
-/// that the trigger failed, or timed out.
-impl From<TriggerError> for ApiError {
-    fn from(error: TriggerError) -> Self {
-        match &error {
-            TriggerError::Unknown(_) => ApiError::not_found("unknown-trigger", error.to_string()),
-            TriggerError::InvalidIdempotencyKey => {
-                ApiError::bad_request("invalid-idempotency-key", error.to_string())
-            }
-            TriggerError::ReservedField(_) => {
-                ApiError::bad_request("reserved-field", error.to_string())
-            }
-            TriggerError::TooLarge { .. } => ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload-too-large",
-                error.to_string(),
-            ),
-            TriggerError::IdempotencyConflict => ApiError::new(
-                StatusCode::CONFLICT,
-                "idempotency-conflict",
-                error.to_string(),
-            ),
-            TriggerError::Timeout => ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                "trigger-failed",
-                "the trigger's target did not answer within the trigger's timeout",
-            ),
-            TriggerError::Unreachable(_) | TriggerError::Downstream { .. } => ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                "trigger-failed",
-                "the trigger's target failed or is unreachable; the correlation id finds the \
-                 cause in the logs",
-            ),
         }
     }
 }

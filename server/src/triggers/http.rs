@@ -11,7 +11,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use secrecy::ExposeSecret;
 
 use super::{Built, Call, Kind, Outcome, Setup, Trigger, TriggerError, answer_payload};
-use crate::config::{TriggerRoute, check_endpoint};
+use crate::aws::check_endpoint;
+use crate::config::TriggerRoute;
 use crate::http::correlation;
 
 pub const KIND: Kind = Kind {
@@ -103,9 +104,9 @@ impl Trigger for HttpTrigger {
             let mut answer = Vec::new();
             while let Some(chunk) = response.chunk().await.map_err(transport)? {
                 if answer.len() + chunk.len() > BODY_LIMIT {
-                    return Err(TriggerError::Unreachable(format!(
-                        "the answer exceeds {BODY_LIMIT} bytes"
-                    )));
+                    return Err(TriggerError::Unreachable(
+                        format!("the answer exceeds {BODY_LIMIT} bytes").into(),
+                    ));
                 }
                 answer.extend_from_slice(&chunk);
             }
@@ -124,19 +125,12 @@ impl Trigger for HttpTrigger {
     }
 }
 
-/// A transport failure, with its whole cause chain (reqwest's own message is only the top).
+/// A transport failure; reqwest's error stays the source, its whole chain for the log.
 fn transport(error: reqwest::Error) -> TriggerError {
     if error.is_timeout() {
         return TriggerError::Timeout;
     }
-    let mut cause = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(inner) = source {
-        cause.push_str(": ");
-        cause.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    TriggerError::Unreachable(cause)
+    TriggerError::Unreachable(Box::new(error))
 }
 
 #[cfg(test)]

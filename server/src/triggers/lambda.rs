@@ -10,8 +10,8 @@ use futures_util::future::BoxFuture;
 use serde_json::json;
 
 use super::{Built, Call, Kind, Outcome, Setup, Trigger, TriggerError, answer_payload};
-use crate::aws::{self, Arn};
-use crate::config::{LambdaMode, TriggerRoute, is_valid_region};
+use crate::aws::{self, Arn, is_valid_region};
+use crate::config::{LambdaMode, TriggerRoute};
 
 pub const KIND: Kind = Kind {
     name: "lambda",

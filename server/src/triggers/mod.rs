@@ -8,14 +8,16 @@
 //! Adding a kind: write `triggers/<kind>.rs` with a `pub const KIND: Kind` and add it to
 //! [`KINDS`]. `check-config`, start-up, `GET /triggers` and the metrics pick it up from there.
 
+mod check;
 mod error;
-pub mod http;
-pub mod lambda;
+pub(crate) mod http;
+pub(crate) mod lambda;
 mod registry;
-pub mod step_function;
+pub(crate) mod step_function;
 
+pub use check::check;
 pub use error::TriggerError;
-pub use registry::{DEFAULT_TIMEOUT, Entry, MAX_TIMEOUT, Triggers, check};
+pub use registry::Triggers;
 
 use std::time::Duration;
 

@@ -9,7 +9,7 @@ use aws_config::SdkConfig;
 
 use super::{Call, KINDS, Kind, Outcome, Setup, Trigger, TriggerError, Verdict};
 use crate::auth::Level;
-use crate::config::{AwsSettings, ConfigProblem, TriggerRoute, is_valid_alias};
+use crate::config::{AwsSettings, ConfigProblem, TriggerRoute};
 use crate::metrics::Metrics;
 
 /// Time budget of a trigger that declares none.
@@ -57,22 +57,24 @@ pub struct Triggers {
 }
 
 impl Triggers {
-    /// Builds every declaration. Settings that skipped `check-config` (tests build them by
-    /// hand) are checked here too, so a bad declaration stops start-up instead of failing
-    /// its first call.
+    /// Builds every declaration, which [`check`](super::check) passed (start-up checks the
+    /// whole configuration first); what a kind still cannot build is listed as a problem.
     pub fn build(
         routes: &BTreeMap<String, TriggerRoute>,
         sdk: &SdkConfig,
         aws: &AwsSettings,
         metrics: Arc<Metrics>,
     ) -> Result<Self, Vec<ConfigProblem>> {
-        let mut problems = check(routes);
-        if !problems.is_empty() {
-            return Err(problems);
-        }
+        let mut problems = Vec::new();
         let mut by_name = BTreeMap::new();
         for (name, route) in routes {
-            let kind = kind(&route.kind).expect("checked above");
+            let Some(kind) = kind(&route.kind) else {
+                problems.push(ConfigProblem::new(
+                    format!("triggers.{name}.kind"),
+                    format!("unknown trigger kind `{}`", route.kind),
+                ));
+                continue;
+            };
             let timeout = route.timeout.unwrap_or(DEFAULT_TIMEOUT);
             let setup = Setup { sdk, aws, timeout };
             match (kind.build)(route, &setup) {
@@ -113,9 +115,10 @@ impl Triggers {
         self.by_name.values()
     }
 
-    /// Calls `entry` within its time budget, counts the outcome and logs it; a failure is
-    /// logged with its cause and error code here, inside the request's span (and so with its
-    /// correlation id), because the client only learns that the trigger failed.
+    /// Calls `entry` within its time budget, counts the outcome and logs it, inside the
+    /// request's span (and so with its correlation id). A failure's line names the trigger,
+    /// its target and the downstream error code; its cause travels with the error and is
+    /// logged once, with the request's answer, by the HTTP middleware.
     pub async fn call(&self, entry: &Entry, mut call: Call) -> Result<Outcome, TriggerError> {
         call.limit = entry.payload_limit;
         let started = Instant::now();
@@ -166,7 +169,6 @@ impl Triggers {
                 kind,
                 outcome,
                 error_code = error.code().unwrap_or("unknown"),
-                error = %error,
                 // `target` is the log line's module path in JSON logs.
                 trigger_target = %entry.target,
                 timeout = ?entry.timeout,
@@ -178,7 +180,8 @@ impl Triggers {
     }
 }
 
-fn kind(name: &str) -> Option<&'static Kind> {
+/// The kind `routes.toml` names `name`.
+pub(super) fn kind(name: &str) -> Option<&'static Kind> {
     KINDS.iter().find(|kind| kind.name == name)
 }
 
@@ -188,182 +191,29 @@ fn payload_limit(kind: &Kind, route: &TriggerRoute) -> usize {
     route.max_payload.map_or(limit, |max| max.min(limit))
 }
 
-/// Every problem of the trigger declarations, each named by its key.
-pub fn check(routes: &BTreeMap<String, TriggerRoute>) -> Vec<ConfigProblem> {
-    let mut problems = Vec::new();
-    for (name, route) in routes {
-        let mut problem = |key: &str, message: String| {
-            problems.push(ConfigProblem::new(
-                format!("triggers.{name}.{key}"),
-                message,
-            ))
-        };
-        if !is_valid_alias(name) {
-            problems.push(ConfigProblem::new(
-                format!("triggers.{name}"),
-                "a trigger name uses only letters, digits, `-` and `_`",
-            ));
-            continue;
-        }
-        let Some(kind) = kind(&route.kind) else {
-            let known: Vec<&str> = KINDS.iter().map(|kind| kind.name).collect();
-            let message = if route.kind.is_empty() {
-                format!("is required: one of {}", known.join(", "))
-            } else {
-                format!(
-                    "unknown trigger kind `{}`; one of {}",
-                    route.kind,
-                    known.join(", ")
-                )
-            };
-            problem("kind", message);
-            continue;
-        };
-        if route.target.trim().is_empty() {
-            problem("target", "is required".into());
-        } else {
-            for (key, message) in (kind.check)(route) {
-                problem(key, message);
-            }
-        }
-        for key in route.kind_specific_keys() {
-            if !kind.keys.contains(&key) {
-                problem(key, format!("does not apply to {} triggers", kind.name));
-            }
-        }
-        if let Some(timeout) = route.timeout
-            && (timeout.is_zero() || timeout > MAX_TIMEOUT)
-        {
-            problem(
-                "timeout",
-                format!("must be above zero and at most {MAX_TIMEOUT:?}"),
-            );
-        }
-        if let Some(max) = route.max_payload {
-            let limit = (kind.payload_limit)(route);
-            if max == 0 || max > limit {
-                problem(
-                    "max_payload",
-                    format!("must be between 1 and {limit} bytes, the limit of this kind"),
-                );
-            }
-        }
-    }
-    problems
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::LambdaMode;
 
-    fn route(kind: &str, target: &str) -> TriggerRoute {
-        TriggerRoute {
-            kind: kind.into(),
-            target: target.into(),
-            ..TriggerRoute::default()
-        }
-    }
-
-    fn problems(routes: &[(&str, TriggerRoute)]) -> Vec<String> {
-        let routes = routes
-            .iter()
-            .map(|(name, route)| ((*name).to_owned(), route.clone()))
-            .collect();
-        check(&routes)
-            .into_iter()
-            .map(|problem| problem.to_string())
-            .collect()
-    }
-
-    #[test]
-    fn valid_declarations_pass() {
-        let mut async_lambda = route(
-            "lambda",
-            "arn:aws:lambda:eu-west-1:123456789012:function:fn",
-        );
-        async_lambda.mode = Some(LambdaMode::Async);
-        async_lambda.max_payload = Some(1024);
-        assert_eq!(
-            problems(&[
-                ("a", route("lambda", "processSmsWaveFilesLambda")),
-                ("b", async_lambda),
-                (
-                    "c",
-                    route(
-                        "step-function",
-                        "arn:aws:states:us-east-1:123456789012:stateMachine:selection"
-                    )
-                ),
-                ("d", route("http", "https://hooks.example.com/x")),
-            ]),
-            Vec::<String>::new()
-        );
-    }
-
-    #[test]
-    fn every_problem_is_listed_with_its_key() {
-        let mut wrong_keys = route(
-            "step-function",
-            "arn:aws:states:us-east-1:123456789012:stateMachine:s",
-        );
-        wrong_keys.mode = Some(LambdaMode::Sync);
-        wrong_keys.timeout = Some(Duration::ZERO);
-        let mut too_big = route("lambda", "fn");
-        too_big.mode = Some(LambdaMode::Async);
-        too_big.max_payload = Some(2 * 1024 * 1024);
-        let found = problems(&[
-            ("bad name", route("http", "https://x.example")),
-            ("nokind", route("", "x")),
-            ("mystery", route("ftp", "x")),
-            ("notarget", route("lambda", " ")),
-            (
-                "badarn",
-                route(
-                    "step-function",
-                    "arn:aws:lambda:us-east-1:123456789012:function:f",
-                ),
-            ),
-            ("badurl", route("http", "ftp://x.example")),
-            ("wrongkeys", wrong_keys),
-            ("toobig", too_big),
-        ]);
-        let keys: Vec<&str> = found
-            .iter()
-            .map(|p| p.split(": ").next().unwrap())
-            .collect();
-        assert_eq!(
-            keys,
-            [
-                "triggers.bad name",
-                "triggers.badarn.target",
-                "triggers.badurl.target",
-                "triggers.mystery.kind",
-                "triggers.nokind.kind",
-                "triggers.notarget.target",
-                "triggers.toobig.max_payload",
-                "triggers.wrongkeys.mode",
-                "triggers.wrongkeys.timeout",
-            ],
-            "{found:#?}"
-        );
-        assert!(
-            found[3].contains("lambda, step-function, http"),
-            "{}",
-            found[3]
-        );
-    }
-
     #[test]
     fn payload_limits_come_from_the_kind_unless_lowered() {
         let lambda = kind("lambda").unwrap();
-        let mut r = route("lambda", "fn");
+        let mut r = TriggerRoute {
+            kind: "lambda".into(),
+            target: "fn".into(),
+            ..TriggerRoute::default()
+        };
         assert_eq!(payload_limit(lambda, &r), 6 * 1024 * 1024);
         r.mode = Some(LambdaMode::Async);
         assert_eq!(payload_limit(lambda, &r), 1024 * 1024);
         r.max_payload = Some(10);
         assert_eq!(payload_limit(lambda, &r), 10);
         let sfn = kind("step-function").unwrap();
-        assert_eq!(payload_limit(sfn, &route("step-function", "x")), 256 * 1024);
+        let machine = TriggerRoute {
+            kind: "step-function".into(),
+            ..TriggerRoute::default()
+        };
+        assert_eq!(payload_limit(sfn, &machine), 256 * 1024);
     }
 }

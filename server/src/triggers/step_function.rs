@@ -11,8 +11,8 @@ use futures_util::future::BoxFuture;
 use serde_json::{Map, Value};
 
 use super::{Built, Call, Kind, Outcome, Setup, Trigger, TriggerError};
-use crate::aws::{self, Arn};
-use crate::config::{TriggerRoute, is_valid_region};
+use crate::aws::{self, Arn, is_valid_region};
+use crate::config::TriggerRoute;
 
 pub const KIND: Kind = Kind {
     name: "step-function",

@@ -1,11 +1,10 @@
 //! The file operations: upload (multipart and raw), newest-first listing with paging, and
-//! batch delete. All need a supreme token; all name buckets by alias.
+//! batch delete. All need a supreme token; all name buckets by alias. Each handler resolves,
+//! calls a storage service and wraps its answer.
 
 mod payload;
-mod receive;
 mod types;
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use poem::Request;
@@ -15,17 +14,17 @@ use poem_openapi::param::{Header, Query};
 use poem_openapi::payload::Json;
 
 pub use payload::{FileForm, RawBody};
-pub use types::{DeleteFailure, DeleteReport, FilePage, ListResponse, ListedFile, PageResponse};
+pub use types::{DeleteReport, FilePage, ListResponse, ListedFile, PageResponse};
 
 use super::Tag;
 use super::objects::StoredObject;
 use crate::auth::{BearerAuth, Level};
 use crate::http::{self, ApiError, ApiResult, ok};
 use crate::state::AppState;
-use crate::storage::listing::{Cursor, Listing, PageStart};
-use crate::storage::upload::Expected;
-use crate::storage::{delete, keys};
-use receive::RawUpload;
+use crate::storage::delete::KeyList;
+use crate::storage::listing::PageRequest;
+use crate::storage::upload::form::{self, FormQuery};
+use crate::storage::upload::raw::{self, RawUpload};
 
 pub struct FilesApi;
 
@@ -53,15 +52,13 @@ impl FilesApi {
         form: FileForm,
     ) -> ApiResult<StoredObject> {
         state.require(&auth, Level::Supreme)?;
-        let result = receive::form(
-            &state,
-            form,
-            bucket_name.0,
-            prefix.0,
-            content_length(request),
-        )
-        .await;
-        ok(count_failure(&state, result)?)
+        let query = FormQuery {
+            bucket_name: bucket_name.0,
+            prefix: prefix.0,
+            content_length: content_length(request),
+        };
+        let stored = form::receive(&state.buckets, &state.uploads, form.0, query).await?;
+        ok(StoredObject::from(stored))
     }
 
     /// Upload a file (raw body).
@@ -98,23 +95,19 @@ impl FilesApi {
         body: RawBody,
     ) -> ApiResult<StoredObject> {
         state.require(&auth, Level::Supreme)?;
-        let result = async {
-            let upload = RawUpload {
-                bucket_name: bucket_name.0,
-                key: key.0,
-                content_type: content_type
-                    .0
-                    .or_else(|| request.content_type().map(str::to_owned)),
-                expected: Expected::from_headers(
-                    checksum_crc32c.0.as_deref(),
-                    checksum_sha256.0.as_deref(),
-                )?,
-                content_length: content_length(request),
-            };
-            receive::raw(&state, upload, body).await
-        }
-        .await;
-        ok(count_failure(&state, result)?)
+        let upload = RawUpload {
+            bucket_name: bucket_name.0,
+            key: key.0,
+            content_type: content_type
+                .0
+                .or_else(|| request.content_type().map(str::to_owned)),
+            crc32c: checksum_crc32c.0,
+            sha256: checksum_sha256.0,
+            content_length: content_length(request),
+        };
+        let body = body.0.into_bytes_stream();
+        let stored = raw::receive(&state.buckets, &state.uploads, upload, body).await?;
+        ok(StoredObject::from(stored))
     }
 
     /// List files, newest first.
@@ -135,9 +128,8 @@ impl FilesApi {
     ) -> Result<ListResponse, ApiError> {
         state.require(&auth, Level::Supreme)?;
         let bucket = state.buckets.resolve(bucket_name.0.as_deref())?;
-        let prefix = keys::normalize_prefix(prefix.0.as_deref().unwrap_or_default())?;
-        let listing =
-            Listing::newest_first(&bucket.store, &prefix, state.settings.list.max_keys).await?;
+        let prefix = prefix.0.as_deref().unwrap_or_default();
+        let listing = bucket.list(prefix, &state.settings.list).await?;
         let items = listing.objects.iter().map(ListedFile::from).collect();
         Ok(ListResponse::Ok(
             Json(http::Data { data: items }),
@@ -181,52 +173,21 @@ impl FilesApi {
         delimiter: Query<Option<String>>,
     ) -> Result<PageResponse, ApiError> {
         state.require(&auth, Level::Supreme)?;
-        let settings = &state.settings.list;
-        let limit = limit.0.unwrap_or(settings.default_limit);
-        if limit == 0 || limit > settings.max_limit {
-            return Err(ApiError::bad_request(
-                "bad-request",
-                format!("limit must be between 1 and {}", settings.max_limit),
-            ));
-        }
         let bucket = state.buckets.resolve(bucket_name.0.as_deref())?;
-        let prefix = keys::normalize_prefix(prefix.0.as_deref().unwrap_or_default())?;
-        let start = match (cursor.0, offset.0) {
-            (Some(_), Some(_)) => {
-                return Err(ApiError::bad_request(
-                    "bad-request",
-                    "give either offset or cursor, not both",
-                ));
-            }
-            (Some(cursor), None) => {
-                PageStart::After(Cursor::decode(&cursor, &bucket.alias, &prefix)?)
-            }
-            (None, offset) => {
-                PageStart::Offset(usize::try_from(offset.unwrap_or(0)).unwrap_or(usize::MAX))
-            }
+        let request = PageRequest {
+            prefix: prefix.0,
+            limit: limit.0,
+            offset: offset.0,
+            cursor: cursor.0,
+            delimiter: delimiter.0,
         };
-        let listing = match delimiter.0.as_deref() {
-            None => Listing::newest_first(&bucket.store, &prefix, settings.max_keys).await?,
-            Some("/") => Listing::one_level(&bucket.store, &prefix, settings.max_keys).await?,
-            Some(_) => {
-                return Err(ApiError::bad_request(
-                    "bad-request",
-                    "the only delimiter is `/`",
-                ));
-            }
-        };
-        let limit = limit as usize;
-        let page = listing.page(&start, limit, &bucket.alias, &prefix);
-        let data = FilePage {
-            items: page.items.iter().map(ListedFile::from).collect(),
-            total: listing.objects.len() as u64,
-            page: (page.first_index / limit + 1) as u64,
-            cursor: page.next.as_ref().map(Cursor::encode),
-            folders: listing.folders.clone(),
-        };
+        let page = bucket.page(request, &state.settings.list).await?;
+        let truncated = page.truncated;
         Ok(PageResponse::Ok(
-            Json(http::Data { data }),
-            listing.truncated,
+            Json(http::Data {
+                data: FilePage::from(page),
+            }),
+            truncated,
         ))
     }
 
@@ -249,12 +210,11 @@ impl FilesApi {
     ) -> ApiResult<DeleteReport> {
         state.require(&auth, Level::Supreme)?;
         let bucket = state.buckets.resolve(bucket_name.0.as_deref())?;
-        let keys = parse_file_keys(
+        let keys = KeyList::parse_comma_separated(
             file_keys.0.as_deref().unwrap_or_default(),
             state.settings.delete.max_keys,
         )?;
-        let outcome = delete::delete_keys(&bucket.store, &keys).await?;
-        ok(DeleteReport::from(outcome))
+        ok(DeleteReport::from(bucket.delete(&keys).await?))
     }
 }
 
@@ -263,66 +223,4 @@ fn content_length(request: &Request) -> Option<u64> {
     request
         .header(poem::http::header::CONTENT_LENGTH)
         .and_then(|value| value.parse().ok())
-}
-
-/// Counts a failed upload by its error code.
-fn count_failure<T>(state: &AppState, result: Result<T, ApiError>) -> Result<T, ApiError> {
-    if let Err(error) = &result {
-        state
-            .metrics
-            .upload_failures
-            .with_label_values(&[error.code.as_ref()])
-            .inc();
-    }
-    result
-}
-
-/// `a, b,,a` → `[a, b]`: trimmed, empty entries dropped, duplicates removed (first kept),
-/// each key checked.
-fn parse_file_keys(raw: &str, max_keys: usize) -> Result<Vec<String>, ApiError> {
-    let mut seen = HashSet::new();
-    let keys: Vec<String> = raw
-        .split(',')
-        .map(str::trim)
-        .filter(|key| !key.is_empty() && seen.insert(*key))
-        .map(str::to_owned)
-        .collect();
-    if keys.is_empty() {
-        return Err(ApiError::bad_request(
-            "missing-file-keys",
-            "fileKeys names no key",
-        ));
-    }
-    if keys.len() > max_keys {
-        return Err(ApiError::bad_request(
-            "too-many-keys",
-            format!(
-                "fileKeys names {} keys; at most {max_keys} per request",
-                keys.len()
-            ),
-        ));
-    }
-    for key in &keys {
-        keys::validate_key(key)?;
-    }
-    Ok(keys)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn file_keys_are_trimmed_deduplicated_and_checked() {
-        assert_eq!(
-            parse_file_keys(" a.pdf, b/c.txt,,a.pdf ,", 10).unwrap(),
-            ["a.pdf", "b/c.txt"]
-        );
-        let codes = |raw: &str, max| parse_file_keys(raw, max).unwrap_err().code;
-        assert_eq!(codes("", 10), "missing-file-keys");
-        assert_eq!(codes(" , ,", 10), "missing-file-keys");
-        assert_eq!(codes("a,b,c", 2), "too-many-keys");
-        assert_eq!(codes("a,../etc/passwd", 10), "invalid-key");
-        assert_eq!(codes("a,b\u{7}", 10), "invalid-key");
-    }
 }

@@ -3,12 +3,11 @@
 //! and `Binary` payload read or require what these must not (the whole form; a
 //! `Content-Type`), so these implement `ApiExtractor` by hand, with the spec they document.
 
-use poem::http::StatusCode;
 use poem::{Request, RequestBody};
 use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaSchema, MetaSchemaRef};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 
-use crate::http::ApiError;
+use crate::http::{ApiError, ErrorCode};
 
 /// A `multipart/form-data` body, not yet read: fields are parsed as they stream in.
 pub struct FileForm(pub multer::Multipart<'static>);
@@ -85,8 +84,7 @@ impl<'a> ApiExtractor<'a> for FileForm {
             .and_then(|content_type| multer::parse_boundary(content_type).ok())
             .ok_or_else(|| {
                 ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported-media-type",
+                    ErrorCode::UnsupportedMediaType,
                     "this route takes multipart/form-data with a boundary",
                 )
             })?;

@@ -4,8 +4,8 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
 
 use crate::http::Data;
-use crate::storage::delete::{DeleteOutcome, KeyFailure};
-use crate::storage::listing::ObjectSummary;
+use crate::storage::listing::ListingPage;
+use crate::storage::model::{DeleteOutcome, KeyFailure, ObjectSummary};
 
 /// One object in a listing.
 #[derive(Debug, Object)]
@@ -43,6 +43,18 @@ pub struct FilePage {
     /// With `delimiter=/`: the sub-prefixes (folders) directly under `prefix`, each ending
     /// in `/`, by name, all of them on every page. Empty without a delimiter.
     pub folders: Vec<String>,
+}
+
+impl From<ListingPage> for FilePage {
+    fn from(page: ListingPage) -> Self {
+        Self {
+            items: page.items.iter().map(ListedFile::from).collect(),
+            total: page.total as u64,
+            page: page.number as u64,
+            cursor: page.cursor,
+            folders: page.folders,
+        }
+    }
 }
 
 /// The outcome of a batch delete.

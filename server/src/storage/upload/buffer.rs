@@ -23,7 +23,7 @@ impl PartBuffer {
             .len(capacity.max(1))
             .populate()
             .map_anon()
-            .map_err(|error| UploadError::Internal(format!("cannot map a part buffer: {error}")))?;
+            .map_err(UploadError::Buffer)?;
         Ok(Self { map, len: 0 })
     }
 

@@ -1,11 +1,8 @@
-//! `UploadError`: what can end an upload, and its HTTP meaning.
+//! `UploadError`: what can end an upload. Its HTTP meaning is the HTTP layer's.
 
 use std::time::Duration;
 
-use poem::http::StatusCode;
-
 use super::super::StorageError;
-use crate::http::ApiError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
@@ -22,7 +19,7 @@ pub enum UploadError {
     /// The body ended before its declared end or could not be read (client disconnect). The
     /// cause is for the logs only.
     #[error("the request body ended early or could not be read")]
-    Body(String),
+    Body(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A `multipart/form-data` body that does not follow the form's rules.
     #[error("{0}")]
     Form(String),
@@ -31,35 +28,13 @@ pub enum UploadError {
     #[error(transparent)]
     Storage(#[from] StorageError),
     /// The temporary file of a spooled upload failed.
-    #[error("temporary file: {0}")]
-    Spool(std::io::Error),
-    #[error("{0}")]
-    Internal(String),
-}
-
-impl From<UploadError> for ApiError {
-    fn from(error: UploadError) -> Self {
-        let message = error.to_string();
-        match error {
-            UploadError::TooLarge { .. } => {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "file-too-large", message)
-            }
-            UploadError::ChecksumMismatch { .. } => {
-                ApiError::bad_request("checksum-mismatch", message)
-            }
-            UploadError::InvalidChecksum(_) => ApiError::bad_request("invalid-checksum", message),
-            UploadError::InvalidContentType(_) => {
-                ApiError::bad_request("invalid-content-type", message)
-            }
-            UploadError::Stalled(_) => {
-                ApiError::new(StatusCode::REQUEST_TIMEOUT, "request-timeout", message)
-            }
-            UploadError::Body(_) => ApiError::bad_request("incomplete-body", message),
-            UploadError::Form(_) => ApiError::bad_request("invalid-form", message),
-            UploadError::MissingFile => ApiError::bad_request("missing-file", message),
-            UploadError::Storage(error) => error.into(),
-            UploadError::Spool(error) => ApiError::internal(format!("spooling an upload: {error}")),
-            UploadError::Internal(cause) => ApiError::internal(cause),
-        }
-    }
+    #[error("temporary file of a spooled upload")]
+    Spool(#[source] std::io::Error),
+    /// No memory map for a part buffer.
+    #[error("cannot map a part buffer")]
+    Buffer(#[source] std::io::Error),
+    /// A task of the upload (a part on its way, the spool file's creation) panicked or was
+    /// cancelled.
+    #[error("an upload task failed")]
+    Task(#[source] tokio::task::JoinError),
 }

@@ -7,23 +7,34 @@
 //! check, a SHA-256) is computed, and part buffers are reserved from a global budget so
 //! uploads wait rather than grow memory.
 //!
-//! An upload is received in two steps: [`Uploads::receive`] streams the bytes and verifies
+//! An upload is received in two steps: [`Bucket::upload`] streams the bytes and verifies
 //! them, returning a [`Staged`] upload; [`Staged::commit`] makes the object appear. Between the
 //! two a caller can still refuse the request (a form field read after the file) and nothing is
 //! stored. A staged multipart upload that is dropped, failed or refused is aborted.
+//!
+//! The requests themselves are services here too: [`form::receive`] reads a multipart form,
+//! [`raw::receive`] a raw body; both, and image uploads, count their outcome through
+//! [`Uploads::counted`].
 
 mod body;
 mod budget;
 mod buffer;
 mod checks;
 mod error;
+pub(crate) mod form;
 mod multipart;
-pub mod spool;
+mod outcome;
+pub(crate) mod raw;
+mod settings_check;
+pub(crate) mod spool;
 
 pub use body::{BodyReader, Limits};
-pub use checks::{Expected, OCTET_STREAM, resolve_content_type, validate_content_type};
+pub use checks::{Expected, resolve_content_type, validate_content_type};
 pub use error::UploadError;
+pub use outcome::Stored;
+pub use settings_check::check;
 
+use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -35,9 +46,14 @@ use crate::config::UploadSettings;
 use crate::metrics::Metrics;
 use crate::storage::checksum::Crc32c;
 use crate::storage::s3::S3Bucket;
+use crate::storage::{Bucket, StorageError};
 use budget::{Budget, Reservation};
 use buffer::PartBuffer;
 use multipart::{CleanupContext, MultipartUpload, Part};
+
+/// An upload body as the request services hand it on: one type, so the pipeline is compiled
+/// once for every source (form part, spool file, raw body).
+type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, UploadError>> + Send>>;
 
 /// Bytes looked at to sniff a content type.
 const SNIFF_BYTES: usize = 8192;
@@ -87,6 +103,42 @@ pub struct Uploaded {
     pub checksum: String,
 }
 
+impl Bucket {
+    /// Streams `source` into this bucket under `spec.key` and verifies it; see [`Staged`].
+    pub async fn upload<S>(
+        &self,
+        uploads: &Uploads,
+        spec: UploadSpec,
+        source: S,
+    ) -> Result<Staged, UploadError>
+    where
+        S: Stream<Item = Result<Bytes, UploadError>> + Unpin + Send,
+    {
+        uploads.receive(&self.store, spec, source).await
+    }
+
+    /// Stores an object that is already whole in memory with one PutObject; S3 verifies
+    /// `checksum` (CRC32C, base64) and refuses the object if the bytes do not match.
+    pub async fn put_whole(
+        &self,
+        key: String,
+        bytes: Bytes,
+        content_type: &str,
+        checksum: String,
+    ) -> Result<Uploaded, StorageError> {
+        let size = bytes.len() as u64;
+        self.store
+            .put_object(&key, bytes, content_type, &checksum)
+            .await?;
+        Ok(Uploaded {
+            key,
+            size,
+            content_type: content_type.to_owned(),
+            checksum,
+        })
+    }
+}
+
 impl Uploads {
     pub fn new(settings: &UploadSettings, metrics: Arc<Metrics>) -> Self {
         Self {
@@ -134,7 +186,7 @@ impl Uploads {
     }
 
     /// Streams `source` towards `bucket` under `spec.key` and verifies it; see [`Staged`].
-    pub async fn receive<S>(
+    async fn receive<S>(
         &self,
         bucket: &S3Bucket,
         spec: UploadSpec,
@@ -293,7 +345,6 @@ impl Uploads {
             size: digest.size,
             checksum: digest.crc.to_base64(),
             kind,
-            metrics: self.metrics.clone(),
             _activity: activity,
         }
     }
@@ -336,7 +387,6 @@ pub struct Staged {
     size: u64,
     checksum: String,
     kind: Kind,
-    metrics: Arc<Metrics>,
     _activity: ActivityToken,
 }
 
@@ -357,10 +407,6 @@ impl std::fmt::Debug for Staged {
 }
 
 impl Staged {
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-
     /// Makes the object appear in the bucket.
     pub async fn commit(self) -> Result<Uploaded, UploadError> {
         let Staged {
@@ -370,7 +416,6 @@ impl Staged {
             size,
             checksum,
             kind,
-            metrics,
             _activity,
         } = self;
         match kind {
@@ -382,7 +427,6 @@ impl Staged {
             }
             Kind::Multipart(upload) => upload.complete(&checksum, size).await?,
         }
-        metrics.upload_bytes.inc_by(size);
         Ok(Uploaded {
             key,
             size,

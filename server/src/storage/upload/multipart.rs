@@ -101,7 +101,7 @@ impl MultipartUpload {
                 Ok(())
             }
             Some(Ok(Err(error))) => Err(error.into()),
-            Some(Err(error)) => Err(UploadError::Internal(format!("part task failed: {error}"))),
+            Some(Err(error)) => Err(UploadError::Task(error)),
         }
     }
 

@@ -29,20 +29,32 @@ where
 {
     let file = tokio::task::spawn_blocking(tempfile::tempfile)
         .await
-        .map_err(|error| UploadError::Internal(format!("spool task failed: {error}")))?
+        .map_err(UploadError::Task)?
         .map_err(UploadError::Spool)?;
     let mut file = tokio::fs::File::from_std(file);
     let mut body = BodyReader::new(source, limits);
-    let mut size = 0;
-    while let Some(chunk) = body.next_chunk().await? {
-        file.write_all(&chunk).await.map_err(UploadError::Spool)?;
-        size += chunk.len() as u64;
+    let written = async {
+        let mut size = 0;
+        while let Some(chunk) = body.next_chunk().await? {
+            file.write_all(&chunk).await.map_err(UploadError::Spool)?;
+            size += chunk.len() as u64;
+        }
+        file.flush().await.map_err(UploadError::Spool)?;
+        file.seek(SeekFrom::Start(0))
+            .await
+            .map_err(UploadError::Spool)?;
+        Ok(size)
     }
-    file.flush().await.map_err(UploadError::Spool)?;
-    file.seek(SeekFrom::Start(0))
-        .await
-        .map_err(UploadError::Spool)?;
-    Ok(Spooled { file, size })
+    .await;
+    match written {
+        Ok(size) => Ok(Spooled { file, size }),
+        Err(error) => {
+            // A write handed to the blocking pool may still hold the file; waiting for it
+            // closes the file before the refusal is answered, not some time after.
+            drop(file.into_std().await);
+            Err(error)
+        }
+    }
 }
 
 impl Spooled {

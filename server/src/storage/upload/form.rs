@@ -1,20 +1,15 @@
-//! Receiving an upload: the raw body of `PUT /files/object`, and the multipart form of
-//! `POST /files`, whose `file` part streams to S3 when its destination is known by the time
-//! it starts and waits in a temporary file when it is not.
+//! A multipart-form upload (`POST /files`): fields `bucketName`, `prefix` and `file`, in any
+//! order. The `file` part streams to S3 when its destination is known by the time it starts
+//! (from the query string or earlier fields) and waits in a temporary file when it is not; a
+//! destination field may come from the query string or the form, but not differently.
 
-use std::pin::Pin;
 use std::time::Duration;
 
-use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 
-use super::payload::{FileForm, RawBody};
-use crate::api::objects::StoredObject;
-use crate::http::ApiError;
-use crate::state::AppState;
-use crate::storage::keys;
-use crate::storage::upload::spool::{self, Spooled};
-use crate::storage::upload::{Expected, Staged, UploadError, UploadSpec};
+use super::spool::{self, Spooled};
+use super::{ByteStream, Expected, Staged, Stored, UploadError, UploadSpec, Uploads};
+use crate::storage::{Buckets, keys};
 
 /// Most fields a form may have; Hoist reads three.
 const MAX_FIELDS: usize = 32;
@@ -23,64 +18,48 @@ const MAX_TEXT_BYTES: usize = 4096;
 /// Largest field Hoist does not know and skips.
 const MAX_UNKNOWN_FIELD_BYTES: usize = 64 * 1024;
 
-type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, UploadError>> + Send>>;
-
-/// What a raw upload names and claims, from its query string and headers.
-#[derive(Debug)]
-pub struct RawUpload {
+/// What the request says besides the form: the query string's destination fields and the
+/// declared body length.
+#[derive(Debug, Default)]
+pub struct FormQuery {
     pub bucket_name: Option<String>,
-    pub key: String,
-    pub content_type: Option<String>,
-    pub expected: Expected,
+    pub prefix: Option<String>,
     pub content_length: Option<u64>,
 }
 
-/// `PUT /files/object`: everything is known before the first byte, so it streams at once.
-pub async fn raw(
-    state: &AppState,
-    upload: RawUpload,
-    body: RawBody,
-) -> Result<StoredObject, ApiError> {
-    let _running = state.uploads.begin();
-    let bucket = state.buckets.resolve(upload.bucket_name.as_deref())?;
-    keys::validate_key(&upload.key)?;
-    state.uploads.check_declared_size(upload.content_length)?;
-    let source: ByteStream = Box::pin(
-        body.0
-            .into_bytes_stream()
-            .map(|chunk| chunk.map_err(|error| UploadError::Body(error.to_string()))),
-    );
-    let spec = UploadSpec {
-        key: upload.key,
-        content_type: upload.content_type,
-        expected: upload.expected,
-        size_hint: upload.content_length,
-    };
-    let staged = state.uploads.receive(&bucket.store, spec, source).await?;
-    Ok(StoredObject::uploaded(bucket, staged.commit().await?))
+/// Reads `form` field by field, stores its `file` and returns what was stored. Nothing is
+/// stored on any error, including one in a field after the file.
+pub async fn receive<'a>(
+    buckets: &'a Buckets,
+    uploads: &Uploads,
+    form: multer::Multipart<'static>,
+    query: FormQuery,
+) -> Result<Stored<'a>, UploadError> {
+    let _running = uploads.begin();
+    uploads
+        .counted(read_and_store(buckets, uploads, form, query))
+        .await
 }
 
-/// `POST /files`. The query string may name the destination; the form may too, once.
-pub async fn form(
-    state: &AppState,
-    form: FileForm,
-    query_bucket: Option<String>,
-    query_prefix: Option<String>,
-    content_length: Option<u64>,
-) -> Result<StoredObject, ApiError> {
-    let _running = state.uploads.begin();
+async fn read_and_store<'a>(
+    buckets: &'a Buckets,
+    uploads: &Uploads,
+    form: multer::Multipart<'static>,
+    query: FormQuery,
+) -> Result<Stored<'a>, UploadError> {
     let mut walk = FormWalk {
-        state,
-        bucket: Setting::new("bucketName", query_bucket),
-        prefix: Setting::new("prefix", query_prefix),
-        content_length,
+        buckets,
+        uploads,
+        bucket: Setting::new("bucketName", query.bucket_name),
+        prefix: Setting::new("prefix", query.prefix),
+        content_length: query.content_length,
         file: None,
     };
-    let result = walk.read_fields(form.0).await;
+    let result = walk.read_fields(form).await;
     let file = walk.file.take();
     let received = match (result, file) {
         (Ok(()), Some(file)) => file,
-        (Ok(()), None) => return Err(UploadError::MissingFile.into()),
+        (Ok(()), None) => return Err(UploadError::MissingFile),
         (Err(error), file) => {
             if let Some(Received::Streamed(staged)) = file {
                 staged.abort().await;
@@ -89,7 +68,7 @@ pub async fn form(
         }
     };
     let (alias, prefix) = (walk.bucket.value(), walk.prefix.value());
-    let bucket = state.buckets.resolve(alias)?;
+    let bucket = buckets.resolve(alias)?;
     let staged = match received {
         Received::Streamed(staged) => *staged,
         Received::Spooled {
@@ -105,10 +84,11 @@ pub async fn form(
                 size_hint: Some(spooled.size()),
             };
             let source: ByteStream = Box::pin(spooled.into_stream());
-            state.uploads.receive(&bucket.store, spec, source).await?
+            bucket.upload(uploads, spec, source).await?
         }
     };
-    Ok(StoredObject::uploaded(bucket, staged.commit().await?))
+    let object = staged.commit().await?;
+    Ok(Stored { bucket, object })
 }
 
 /// The file part, once read.
@@ -124,7 +104,8 @@ enum Received {
 }
 
 struct FormWalk<'a> {
-    state: &'a AppState,
+    buckets: &'a Buckets,
+    uploads: &'a Uploads,
     bucket: Setting,
     prefix: Setting,
     content_length: Option<u64>,
@@ -132,8 +113,11 @@ struct FormWalk<'a> {
 }
 
 impl FormWalk<'_> {
-    async fn read_fields(&mut self, mut form: multer::Multipart<'static>) -> Result<(), ApiError> {
-        let read_timeout = self.state.uploads.limits().read_timeout;
+    async fn read_fields(
+        &mut self,
+        mut form: multer::Multipart<'static>,
+    ) -> Result<(), UploadError> {
+        let read_timeout = self.uploads.limits().read_timeout;
         let mut fields = 0;
         while let Some(field) = stalled_after(read_timeout, form.next_field())
             .await?
@@ -141,9 +125,9 @@ impl FormWalk<'_> {
         {
             fields += 1;
             if fields > MAX_FIELDS {
-                return Err(
-                    UploadError::Form(format!("a form has at most {MAX_FIELDS} fields")).into(),
-                );
+                return Err(UploadError::Form(format!(
+                    "a form has at most {MAX_FIELDS} fields"
+                )));
             }
             match field.name().unwrap_or_default() {
                 "bucketName" => {
@@ -164,15 +148,15 @@ impl FormWalk<'_> {
         Ok(())
     }
 
-    async fn read_file(&mut self, field: multer::Field<'static>) -> Result<(), ApiError> {
+    async fn read_file(&mut self, field: multer::Field<'static>) -> Result<(), UploadError> {
         if self.file.is_some() {
-            return Err(UploadError::Form("a form carries one `file`".into()).into());
+            return Err(UploadError::Form("a form carries one `file`".into()));
         }
         let name = field.file_name().unwrap_or_default().to_owned();
         let content_type = field.content_type().map(ToString::to_string);
         let source: ByteStream = Box::pin(field.map(|chunk| chunk.map_err(form_error)));
         if self.bucket.is_known() && self.prefix.is_known() {
-            let bucket = self.state.buckets.resolve(self.bucket.value())?;
+            let bucket = self.buckets.resolve(self.bucket.value())?;
             let key = keys::join(self.prefix.value().unwrap_or_default(), &name)?;
             let spec = UploadSpec {
                 key,
@@ -180,17 +164,13 @@ impl FormWalk<'_> {
                 expected: Expected::default(),
                 size_hint: self.content_length,
             };
-            let staged = self
-                .state
-                .uploads
-                .receive(&bucket.store, spec, source)
-                .await?;
+            let staged = bucket.upload(self.uploads, spec, source).await?;
             self.file = Some(Received::Streamed(Box::new(staged)));
         } else {
             // Refuse a bad name now rather than after spooling the whole file.
             keys::join("", &name)?;
-            self.state.metrics.uploads_spooled.inc();
-            let spooled = spool::spool(source, self.state.uploads.limits()).await?;
+            self.uploads.count_spooled();
+            let spooled = spool::spool(source, self.uploads.limits()).await?;
             self.file = Some(Received::Spooled {
                 spooled,
                 name,
@@ -280,10 +260,10 @@ async fn stalled_after<F: Future>(limit: Duration, work: F) -> Result<F::Output,
 /// request.
 fn form_error(error: multer::Error) -> UploadError {
     match error {
-        multer::Error::StreamReadFailed(cause) => UploadError::Body(cause.to_string()),
+        multer::Error::StreamReadFailed(cause) => UploadError::Body(cause),
         multer::Error::IncompleteStream
         | multer::Error::IncompleteFieldData { .. }
-        | multer::Error::IncompleteHeaders => UploadError::Body(error.to_string()),
+        | multer::Error::IncompleteHeaders => UploadError::Body(Box::new(error)),
         other => UploadError::Form(format!("malformed multipart body: {other}")),
     }
 }

@@ -1,0 +1,102 @@
+//! The checks of `[upload]`: part sizes S3 accepts, a file size that fits in S3's part count,
+//! and a memory budget, parallelism and read timeout the pipeline can work with. (The
+//! checksums a client sends are checked in `checks`.)
+
+use crate::config::{ConfigProblem, UploadSettings};
+
+/// S3 requires parts of at least 5 MiB (except the last).
+const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+const MAX_PART_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+const MAX_PARTS: u64 = 10_000;
+
+/// Every problem of `[upload]`.
+pub fn check(upload: &UploadSettings) -> Vec<ConfigProblem> {
+    let mut problems = Vec::new();
+    if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&upload.part_size) {
+        problems.push(ConfigProblem::new(
+            "upload.part_size",
+            format!("must be between {MIN_PART_SIZE} (5 MiB) and {MAX_PART_SIZE} (5 GiB) bytes"),
+        ));
+    } else if upload.max_file_size.div_ceil(upload.part_size) >= MAX_PARTS {
+        problems.push(ConfigProblem::new(
+            "upload.max_file_size",
+            format!(
+                "needs {} parts of part_size; S3 allows fewer than {MAX_PARTS}",
+                upload.max_file_size.div_ceil(upload.part_size)
+            ),
+        ));
+    }
+    if upload.max_buffer_bytes < upload.part_size {
+        problems.push(ConfigProblem::new(
+            "upload.max_buffer_bytes",
+            "must hold at least one part (part_size)",
+        ));
+    }
+    if upload.parts_in_flight == 0 {
+        problems.push(ConfigProblem::new(
+            "upload.parts_in_flight",
+            "must be at least 1",
+        ));
+    }
+    if upload.read_timeout.is_zero() {
+        problems.push(ConfigProblem::new(
+            "upload.read_timeout",
+            "must be longer than zero",
+        ));
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn keys(upload: &UploadSettings) -> Vec<String> {
+        check(upload).into_iter().map(|p| p.key).collect()
+    }
+
+    #[test]
+    fn the_defaults_pass() {
+        assert!(keys(&UploadSettings::default()).is_empty());
+    }
+
+    #[test]
+    fn parts_must_suit_s3() {
+        let small = UploadSettings {
+            part_size: MIN_PART_SIZE - 1,
+            ..UploadSettings::default()
+        };
+        assert_eq!(keys(&small), ["upload.part_size"]);
+        let too_many = UploadSettings {
+            part_size: MIN_PART_SIZE,
+            max_file_size: MIN_PART_SIZE * MAX_PARTS,
+            ..UploadSettings::default()
+        };
+        assert_eq!(keys(&too_many), ["upload.max_file_size"]);
+        let just_enough = UploadSettings {
+            max_file_size: MIN_PART_SIZE * (MAX_PARTS - 1),
+            ..too_many
+        };
+        assert!(keys(&just_enough).is_empty());
+    }
+
+    #[test]
+    fn the_pipeline_needs_room_to_work() {
+        let starved = UploadSettings {
+            max_buffer_bytes: 1024,
+            parts_in_flight: 0,
+            read_timeout: Duration::ZERO,
+            ..UploadSettings::default()
+        };
+        assert_eq!(
+            keys(&starved),
+            [
+                "upload.max_buffer_bytes",
+                "upload.parts_in_flight",
+                "upload.read_timeout"
+            ]
+        );
+    }
+}

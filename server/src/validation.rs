@@ -1,0 +1,48 @@
+//! Validation of the whole configuration: each domain checks its own section, and this runs
+//! them all. `check-config` and `serve` load settings through [`load`]; [`Application::build`]
+//! runs [`check`] again, so settings made in code (tests) are held to the same rules, and a
+//! gateway that starts has a valid configuration that requests can rely on.
+//!
+//! [`Application::build`]: crate::Application::build
+
+use crate::config::{ConfigProblem, ConfigSource, Settings};
+use crate::storage::{self, upload};
+use crate::{auth, aws, images, telemetry, triggers};
+
+/// Reads the settings from `source` and checks them for its environment, listing every
+/// problem at once: those of reading (missing files, unknown keys) and those of every section.
+pub fn load(source: &ConfigSource) -> Result<Settings, Vec<ConfigProblem>> {
+    let (settings, mut problems) = source.read()?;
+    problems.extend(problems_of(&settings, source.env == "production"));
+    if problems.is_empty() {
+        Ok(settings)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Every problem of `settings` that holds in any environment (the production environment adds
+/// its own rules, which [`load`] applies).
+pub fn check(settings: &Settings) -> Vec<ConfigProblem> {
+    problems_of(settings, false)
+}
+
+fn problems_of(settings: &Settings, production: bool) -> Vec<ConfigProblem> {
+    let mut problems = auth::check(&settings.auth, production);
+    problems.extend(aws::check(&settings.aws));
+    problems.extend(telemetry::check(&settings.telemetry));
+    problems.extend(storage::check_buckets(&settings.buckets, &settings.files));
+    problems.extend(images::check(
+        &settings.images,
+        &settings.files,
+        &settings.buckets,
+    ));
+    problems.extend(upload::check(&settings.upload));
+    problems.extend(storage::check_list(&settings.list));
+    problems.extend(storage::check_delete(&settings.delete));
+    problems.extend(triggers::check(&settings.triggers));
+    problems
+}
+
+#[cfg(test)]
+mod tests;

@@ -65,6 +65,8 @@ error_codes! {
         "bucketName is not a configured alias, or none was given and there is no default.";
     InvalidKey = "invalid-key", BAD_REQUEST,
         "An object key or prefix is empty, too long, or has a forbidden segment or character.";
+    KeyNotStorable = "key-not-storable", BAD_REQUEST,
+        "The embedded development store cannot hold this key (S3 itself would take it).";
     InvalidCursor = "invalid-cursor", BAD_REQUEST,
         "The cursor was not issued by this server for this bucket and prefix.";
     MissingFileKeys = "missing-file-keys", BAD_REQUEST,
@@ -88,7 +90,7 @@ error_codes! {
     MissingFile = "missing-file", BAD_REQUEST,
         "A multipart form has no `file` part.";
     UnsupportedContentType = "unsupported-content-type", UNSUPPORTED_MEDIA_TYPE,
-        "An image's declared type is not on the allowed list.";
+        "The upload's type is not on the allowed list (`[images] allowed`, an alias's `allowed_types`).";
     ContentTypeMismatch = "content-type-mismatch", UNSUPPORTED_MEDIA_TYPE,
         "An image's bytes are not of its declared type.";
     InvalidBase64 = "invalid-base64", BAD_REQUEST,

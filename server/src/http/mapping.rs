@@ -21,6 +21,8 @@ impl From<&StorageError> for ErrorCode {
                 ErrorCode::UnknownBucket
             }
             StorageError::InvalidKey(_) => ErrorCode::InvalidKey,
+            StorageError::NotStorable(_) => ErrorCode::KeyNotStorable,
+            StorageError::TypeRefused(_) => ErrorCode::UnsupportedContentType,
             StorageError::InvalidCursor(_) => ErrorCode::InvalidCursor,
             StorageError::NotFound(_) => ErrorCode::NotFound,
             StorageError::Unavailable(_) | StorageError::Backend { .. } => {

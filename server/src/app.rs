@@ -162,6 +162,7 @@ impl Application {
     /// `server.shutdown_timeout`.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
         let timeout = self.state.settings.server.shutdown_timeout;
+        let admin_addr = self.admin_addr();
         // One shutdown signal, seen by both listeners.
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let signal = async move {
@@ -182,8 +183,7 @@ impl Application {
         );
         let admin = async {
             match self.admin {
-                Some((acceptor, addr)) => {
-                    tracing::info!(%addr, "hoist admin listening (metrics, readiness)");
+                Some((acceptor, _)) => {
                     Server::new_with_acceptor(acceptor)
                         .run_with_graceful_shutdown(
                             routes(self.state.clone(), Listening::Admin),
@@ -195,6 +195,9 @@ impl Application {
                 None => Ok(()),
             }
         };
+        if let Some(addr) = admin_addr {
+            tracing::info!(%addr, "hoist admin listening (metrics, readiness)");
+        }
         tracing::info!(addr = %self.addr, "hoist listening");
         let ((), served, admin_served) = tokio::join!(signal, main, admin);
         served?;

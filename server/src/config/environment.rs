@@ -54,6 +54,10 @@ mod tests {
     fn both_checked_in_secrets_are_known() {
         let secrets = checked_in_secrets();
         assert_eq!(secrets.len(), 2, "{secrets:?}");
-        assert!(secrets.iter().any(|s| s.starts_with("hoist-development-secret")));
+        assert!(
+            secrets
+                .iter()
+                .any(|s| s.starts_with("hoist-development-secret"))
+        );
     }
 }

@@ -53,8 +53,10 @@ mod tests {
         settings.aws.access_key_id = Some("AKIAEXAMPLE".into());
         settings.aws.secret_access_key = Some(SecretString::from("the-aws-secret"));
         let mut hook = TriggerRoute::default();
-        hook.headers
-            .insert("x-hook-secret".into(), SecretString::from("the-hook-secret"));
+        hook.headers.insert(
+            "x-hook-secret".into(),
+            SecretString::from("the-hook-secret"),
+        );
         settings.triggers.insert("hook".into(), hook);
         let text = to_toml(&settings).unwrap();
         for secret in ["the-auth-secret", "the-aws-secret", "the-hook-secret"] {

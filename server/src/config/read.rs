@@ -45,7 +45,11 @@ fn type_problem(figment: &Figment, error: &figment::Error) -> ConfigProblem {
         message = format!("{message} (from {source})");
     }
     ConfigProblem::new(
-        if key.is_empty() { "(configuration)".to_owned() } else { key },
+        if key.is_empty() {
+            "(configuration)".to_owned()
+        } else {
+            key
+        },
         message,
     )
 }
@@ -62,10 +66,12 @@ fn remove(value: &mut Value, path: &[String]) -> bool {
                 Some(next) => next,
                 None => return false,
             },
-            Value::Array(_, items) => match step.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
-                Some(next) => next,
-                None => return false,
-            },
+            Value::Array(_, items) => {
+                match step.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
+                    Some(next) => next,
+                    None => return false,
+                }
+            }
             _ => return false,
         };
     }
@@ -160,7 +166,9 @@ mod tests {
             assert!(settings.buckets.is_empty());
             assert_eq!(settings.auth.leeway_secs, 30, "built-in defaults");
             // Named, the folder and its <env>.toml must exist, and so must the routes file.
-            let problems = ConfigSource::in_dir(jail.directory(), "production").read().1;
+            let problems = ConfigSource::in_dir(jail.directory(), "production")
+                .read()
+                .1;
             let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
             assert_eq!(keys.len(), 3, "{problems:?}");
             assert!(keys[0].ends_with("configs"), "{problems:?}");
@@ -169,7 +177,10 @@ mod tests {
             write_base(jail);
             jail.create_file("routes.toml", ROUTES)?;
             let named = ConfigSource::in_dir(jail.directory(), "test");
-            assert!(named.read().1.is_empty(), "default.toml need not be there either");
+            assert!(
+                named.read().1.is_empty(),
+                "default.toml need not be there either"
+            );
             Ok(())
         });
     }
@@ -200,17 +211,35 @@ mod tests {
             let has = |needle: &str| shown.iter().any(|p| p.contains(needle));
             assert_eq!(problems.len(), 8, "{shown:#?}");
             assert!(has("server.shutdown_timeout: invalid type"), "{shown:#?}");
-            assert!(has("routes.toml"), "the file a wrong value came from: {shown:#?}");
+            assert!(
+                has("routes.toml"),
+                "the file a wrong value came from: {shown:#?}"
+            );
             assert!(has("buckets.uploads.force_path_style"), "{shown:#?}");
             assert!(has("triggers.hook.auth"), "{shown:#?}");
             assert!(has("list.max_keys"), "{shown:#?}");
-            assert!(has("server.bnd: unknown key; did you mean `bind`?"), "{shown:#?}");
-            assert!(has("buckets.uploads.nmae: unknown key; did you mean `name`?"), "{shown:#?}");
-            assert!(has("triggers.hook.timout: unknown key; did you mean `timeout`?"), "{shown:#?}");
-            assert!(has("bucket: unknown key; did you mean `buckets`?"), "{shown:#?}");
+            assert!(
+                has("server.bnd: unknown key; did you mean `bind`?"),
+                "{shown:#?}"
+            );
+            assert!(
+                has("buckets.uploads.nmae: unknown key; did you mean `name`?"),
+                "{shown:#?}"
+            );
+            assert!(
+                has("triggers.hook.timout: unknown key; did you mean `timeout`?"),
+                "{shown:#?}"
+            );
+            assert!(
+                has("bucket: unknown key; did you mean `buckets`?"),
+                "{shown:#?}"
+            );
             // What could be read is kept; what could not has its default.
             assert_eq!(settings.triggers["hook"].kind, "http");
-            assert_eq!(settings.server.shutdown_timeout, std::time::Duration::from_secs(30));
+            assert_eq!(
+                settings.server.shutdown_timeout,
+                std::time::Duration::from_secs(30)
+            );
             Ok(())
         });
     }

@@ -100,13 +100,16 @@ impl ImageRules {
                 None
             }
         };
+        // With no alias at all the images route names none, and resolving it refuses every
+        // request as it refuses every file upload (no default bucket).
+        let bucket = bucket.cloned().or_else(|| buckets.is_empty().then(String::new));
         match (bucket, prefix) {
             (Some(bucket), Some(prefix)) if problems.is_empty() => Ok(Self {
                 kinds,
                 allowed: images.allowed.clone(),
                 max_size: images.max_size,
                 prefix,
-                bucket: bucket.clone(),
+                bucket,
             }),
             _ => Err(problems),
         }

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::aws::{self, Arn};
 use super::content::TypePattern;
+use crate::aws::{self, Arn};
 use crate::config::{
     BucketRoute, ConfigProblem, DeleteSettings, FilesRoute, ListSettings, StorageSettings,
     is_valid_alias,

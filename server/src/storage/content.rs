@@ -237,7 +237,11 @@ mod tests {
         let p = TypePattern::parse("Image/*").unwrap();
         assert!(p.matches("image/png"));
         assert!(!p.matches("text/png"));
-        assert!(TypePattern::parse("application/pdf").unwrap().matches("application/pdf"));
+        assert!(
+            TypePattern::parse("application/pdf")
+                .unwrap()
+                .matches("application/pdf")
+        );
         for bad in ["image", "*/*", "image/", "/png", "a b/c", "image/png; x=1"] {
             assert!(TypePattern::parse(bad).is_err(), "{bad}");
         }
@@ -257,15 +261,28 @@ mod tests {
     #[test]
     fn active_content_is_an_attachment() {
         let p = policy(&[], false);
-        for active in ["text/html", "image/svg+xml", "application/xhtml+xml", "text/xml",
-            "application/javascript", "application/rss+xml"] {
+        for active in [
+            "text/html",
+            "image/svg+xml",
+            "application/xhtml+xml",
+            "text/xml",
+            "application/javascript",
+            "application/rss+xml",
+        ] {
             let stored = p.resolve(Some(active), b"", "a/b.x").unwrap();
             assert_eq!(stored.content_type, active);
-            assert_eq!(stored.disposition.as_deref(), Some("attachment; filename=\"b.x\""));
+            assert_eq!(
+                stored.disposition.as_deref(),
+                Some("attachment; filename=\"b.x\"")
+            );
         }
-        let stored = p.resolve(Some("application/pdf"), b"%PDF-1.7", "q1.pdf").unwrap();
+        let stored = p
+            .resolve(Some("application/pdf"), b"%PDF-1.7", "q1.pdf")
+            .unwrap();
         assert_eq!(stored.disposition, None);
-        let inline = policy(&[], true).resolve(Some("text/html"), b"<html>", "i.html").unwrap();
+        let inline = policy(&[], true)
+            .resolve(Some("text/html"), b"<html>", "i.html")
+            .unwrap();
         assert_eq!(inline.disposition, None);
     }
 
@@ -278,21 +295,34 @@ mod tests {
         assert!(declared.disposition.is_some(), "HTML bytes are a download");
         let sniffed = p.resolve(None, html, "x").unwrap();
         assert_eq!(sniffed.content_type, OCTET_STREAM);
-        let generic = p.resolve(Some("application/octet-stream"), b"<?xml version", "x").unwrap();
+        let generic = p
+            .resolve(Some("application/octet-stream"), b"<?xml version", "x")
+            .unwrap();
         assert_eq!(generic.content_type, OCTET_STREAM);
         assert!(sniffs_active(b"\xEF\xBB\xBF<svg xmlns='x'>"));
         assert!(!sniffs_active(b"plain text"));
-        let png = p.resolve(None, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "p").unwrap();
-        assert_eq!((png.content_type.as_str(), png.disposition), ("image/png", None));
+        let png = p
+            .resolve(None, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "p")
+            .unwrap();
+        assert_eq!(
+            (png.content_type.as_str(), png.disposition),
+            ("image/png", None)
+        );
     }
 
     #[test]
     fn dispositions_quote_and_encode_names() {
-        assert_eq!(attachment("a/b\"c\\d.html"), r#"attachment; filename="b\"c\\d.html""#);
+        assert_eq!(
+            attachment("a/b\"c\\d.html"),
+            r#"attachment; filename="b\"c\\d.html""#
+        );
         assert_eq!(
             attachment("café.svg"),
             "attachment; filename=\"caf_.svg\"; filename*=UTF-8''caf%C3%A9.svg"
         );
-        assert_eq!(attachment("a,b c.html"), "attachment; filename=\"a,b c.html\"");
+        assert_eq!(
+            attachment("a,b c.html"),
+            "attachment; filename=\"a,b c.html\""
+        );
     }
 }

@@ -61,7 +61,10 @@ impl KeyList {
             });
         }
         let mut seen = HashSet::new();
-        let keys: Vec<String> = keys.into_iter().filter(|key| seen.insert(key.clone())).collect();
+        let keys: Vec<String> = keys
+            .into_iter()
+            .filter(|key| seen.insert(key.clone()))
+            .collect();
         for key in &keys {
             keys::validate_key(key)?;
         }
@@ -140,7 +143,12 @@ async fn delete_chunk<'a>(
     let result = bucket.delete_objects(chunk).await;
     match result {
         Err(StorageError::Backend { code, message }) if retry_each && chunk.len() > 1 => {
-            tracing::warn!(code, message, keys = chunk.len(), "a DeleteObjects call failed; deleting its keys one by one");
+            tracing::warn!(
+                code,
+                message,
+                keys = chunk.len(),
+                "a DeleteObjects call failed; deleting its keys one by one"
+            );
             (chunk, Ok(delete_one_by_one(bucket, chunk).await))
         }
         other => (chunk, other),

@@ -126,9 +126,19 @@ mod tests {
         std::fs::write(bucket.join("a.png"), b"x").unwrap();
         std::fs::write(bucket.join("dir/x"), b"x").unwrap();
         let layout = EmbeddedLayout::new(dir.path(), "b-bucket");
-        assert!(layout.check_put("a.png/child").unwrap_err().contains("`a.png` is an object"));
+        assert!(
+            layout
+                .check_put("a.png/child")
+                .unwrap_err()
+                .contains("`a.png` is an object")
+        );
         assert!(layout.check_delete("a.png/child/deeper").is_err());
-        assert!(layout.check_put("dir").unwrap_err().contains("under `dir/`"));
+        assert!(
+            layout
+                .check_put("dir")
+                .unwrap_err()
+                .contains("under `dir/`")
+        );
         assert!(layout.check_put("dir/y").is_ok());
         assert!(layout.check_put("a.png").is_ok());
     }

@@ -63,7 +63,10 @@ fn check_segment(segment: &str) -> Result<(), StorageError> {
             "`.` and `..` are not allowed as path segments".into(),
         ));
     }
-    if let Some((c, why)) = segment.chars().find_map(|c| forbidden(c).map(|why| (c, why))) {
+    if let Some((c, why)) = segment
+        .chars()
+        .find_map(|c| forbidden(c).map(|why| (c, why)))
+    {
         return Err(StorageError::InvalidKey(format!(
             "U+{:04X} is {why}; keys must show what they name",
             u32::from(c)
@@ -145,14 +148,35 @@ mod tests {
     #[test]
     fn invisible_characters_are_refused() {
         for c in [
-            '\u{202E}', '\u{202A}', '\u{2066}', '\u{200E}', '\u{200F}', '\u{061C}',
-            '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}',
-            '\u{2028}', '\u{2029}', '\u{034F}', '\u{115F}', '\u{3164}', '\u{FE0F}',
-            '\u{180E}', '\u{E0041}', '\u{FFFE}', '\u{85}',
+            '\u{202E}',
+            '\u{202A}',
+            '\u{2066}',
+            '\u{200E}',
+            '\u{200F}',
+            '\u{061C}',
+            '\u{200B}',
+            '\u{200C}',
+            '\u{200D}',
+            '\u{2060}',
+            '\u{FEFF}',
+            '\u{00AD}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{034F}',
+            '\u{115F}',
+            '\u{3164}',
+            '\u{FE0F}',
+            '\u{180E}',
+            '\u{E0041}',
+            '\u{FFFE}',
+            '\u{85}',
         ] {
             let key = format!("a{c}fdp.exe");
             let error = validate_key(&key).unwrap_err().to_string();
-            assert!(error.contains(&format!("U+{:04X}", u32::from(c))), "{error}");
+            assert!(
+                error.contains(&format!("U+{:04X}", u32::from(c))),
+                "{error}"
+            );
             assert!(normalize_prefix(&format!("p{c}/")).is_err(), "{c:?}");
         }
     }
@@ -164,7 +188,10 @@ mod tests {
         assert!(validate_key(nfc).is_ok());
         assert!(validate_key(nfd).is_ok(), "a combining mark is visible");
         assert_eq!(join("", nfd).unwrap(), nfd, "no normalization");
-        assert!(validate_key("a b,c\u{3000}d.txt").is_ok(), "spaces and commas are fine");
+        assert!(
+            validate_key("a b,c\u{3000}d.txt").is_ok(),
+            "spaces and commas are fine"
+        );
     }
 
     #[test]

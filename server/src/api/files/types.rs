@@ -57,6 +57,17 @@ impl From<ListingPage> for FilePage {
     }
 }
 
+/// The body of `POST /files/delete`.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct DeleteRequest {
+    /// Bucket alias (default: the configured default alias).
+    pub bucket_name: Option<String>,
+    /// The object keys, exactly as stored: not trimmed or split, so commas and spaces are
+    /// part of a key.
+    pub keys: Vec<String>,
+}
+
 /// The outcome of a batch delete.
 #[derive(Debug, Object)]
 pub struct DeleteReport {

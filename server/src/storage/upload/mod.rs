@@ -29,8 +29,8 @@ mod settings_check;
 pub(crate) mod spool;
 
 pub use body::{BodyReader, Limits};
-pub use checks::{Expected, OCTET_STREAM, validate_content_type};
 use checks::is_generic;
+pub use checks::{Expected, OCTET_STREAM, validate_content_type};
 pub use error::UploadError;
 pub use outcome::Stored;
 pub use settings_check::check;
@@ -46,8 +46,8 @@ use tokio::sync::watch;
 use crate::config::UploadSettings;
 use crate::metrics::Metrics;
 use crate::storage::checksum::Crc32c;
-use crate::storage::s3::S3Bucket;
 use crate::storage::content::{ContentPolicy, StoredType};
+use crate::storage::s3::S3Bucket;
 use crate::storage::{Bucket, StorageError};
 use budget::{Budget, Reservation};
 use buffer::PartBuffer;
@@ -117,7 +117,9 @@ impl Bucket {
         S: Stream<Item = Result<Bytes, UploadError>> + Unpin + Send,
     {
         self.check_storable(&spec.key)?;
-        uploads.receive(&self.store, &self.policy, spec, source).await
+        uploads
+            .receive(&self.store, &self.policy, spec, source)
+            .await
     }
 
     /// Refuses a key the embedded store cannot hold, before any byte is read.
@@ -141,7 +143,13 @@ impl Bucket {
         let stored = self.policy.resolve(Some(content_type), &bytes, &key)?;
         let size = bytes.len() as u64;
         self.store
-            .put_object(&key, bytes, content_type, stored.disposition.as_deref(), &checksum)
+            .put_object(
+                &key,
+                bytes,
+                content_type,
+                stored.disposition.as_deref(),
+                &checksum,
+            )
             .await?;
         Ok(Uploaded {
             key,
@@ -239,7 +247,11 @@ impl Uploads {
             .fill(&mut body, &mut digest, first_chunk, spec.size_hint)
             .await?;
         let stored = policy
-            .resolve(spec.content_type.as_deref(), sniff_of(&first.data), &spec.key)
+            .resolve(
+                spec.content_type.as_deref(),
+                sniff_of(&first.data),
+                &spec.key,
+            )
             .map_err(StorageError::from)?;
         let Some(next_chunk) = body.next_chunk().await? else {
             // The whole body fits in one part: one PutObject at commit.
@@ -249,8 +261,8 @@ impl Uploads {
         };
         body.push_back(next_chunk);
 
-        let mut upload = MultipartUpload::start(bucket, &spec.key, &stored, self.cleanup_context())
-            .await?;
+        let mut upload =
+            MultipartUpload::start(bucket, &spec.key, &stored, self.cleanup_context()).await?;
         upload.send(1, first);
         let sent = async {
             self.send_remaining_parts(&mut upload, &mut body, &mut digest, spec.size_hint)

@@ -10,10 +10,10 @@ use tracing::Instrument;
 
 use super::budget::Reservation;
 use super::{Activity, UploadError};
-use crate::storage::content::StoredType;
 use crate::metrics::Metrics;
 use crate::storage::StorageError;
 use crate::storage::checksum::Crc32c;
+use crate::storage::content::StoredType;
 use crate::storage::s3::{PartReceipt, S3Bucket};
 
 /// A filled part buffer and the budget it holds until S3 has it.

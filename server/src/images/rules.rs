@@ -102,7 +102,9 @@ impl ImageRules {
         };
         // With no alias at all the images route names none, and resolving it refuses every
         // request as it refuses every file upload (no default bucket).
-        let bucket = bucket.cloned().or_else(|| buckets.is_empty().then(String::new));
+        let bucket = bucket
+            .cloned()
+            .or_else(|| buckets.is_empty().then(String::new));
         match (bucket, prefix) {
             (Some(bucket), Some(prefix)) if problems.is_empty() => Ok(Self {
                 kinds,

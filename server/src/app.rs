@@ -10,8 +10,10 @@ use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::middleware::Compression;
 use poem::{Endpoint, EndpointExt, IntoResponse, Route, Server, get};
 
+use crate::audit::Audit;
 use crate::auth::{AuthConfigError, Authenticator};
 use crate::config::{ConfigProblem, Settings};
+use crate::hooks::Hooks;
 use crate::http::middleware::observe;
 use crate::images::ImageRules;
 use crate::metrics::Metrics;
@@ -20,7 +22,7 @@ use crate::storage::embedded::EmbeddedS3;
 use crate::storage::upload::Uploads;
 use crate::storage::{Buckets, StorageError};
 use crate::triggers::Triggers;
-use crate::{api, aws, validation};
+use crate::{api, aws, janitor, validation};
 
 /// Why the gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +34,8 @@ pub enum StartError {
     /// Every problem of the settings (see [`validation::check`]).
     #[error("invalid configuration: {}", list(.0))]
     Config(Vec<ConfigProblem>),
+    #[error("cannot set up the audit trail: {0}")]
+    Audit(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -90,25 +94,18 @@ impl Application {
         if !problems.is_empty() {
             return Err(StartError::Config(problems));
         }
-        let embedded = if settings.storage.embedded.enabled && settings.aws.endpoint.is_none() {
-            let store = EmbeddedS3::start(&settings.storage.embedded).await?;
-            tracing::info!(
-                embedded_s3_endpoint = %store.endpoint,
-                access_key_id = %store.access_key_id,
-                secret_access_key = %secrecy::ExposeSecret::expose_secret(&store.secret_access_key),
-                root = %settings.storage.embedded.root.display(),
-                "embedded S3 store started; point awscli at it with --endpoint-url and these keys"
-            );
-            Some(store)
-        } else {
-            None
-        };
+        let embedded = start_embedded(&settings).await?;
         let sdk = aws::sdk_config(&settings.aws).await;
         let buckets = Buckets::connect(&settings, &sdk, embedded.as_ref()).await?;
         let auth = Authenticator::from_settings(&settings.auth)?;
         let metrics = Arc::new(Metrics::new());
         let triggers = Triggers::build(&settings.triggers, &sdk, &settings.aws, metrics.clone())
             .map_err(StartError::Config)?;
+        let triggers = Arc::new(triggers);
+        let audit = Arc::new(
+            Audit::build(&settings.audit, &buckets, metrics.clone()).map_err(StartError::Audit)?,
+        );
+        let hooks = Hooks::new(&settings, triggers.clone(), metrics.clone(), audit.clone());
         let images =
             ImageRules::from_settings(&settings.images, &settings.files, &settings.buckets)
                 .map_err(StartError::Config)?;
@@ -129,6 +126,8 @@ impl Application {
             triggers,
             uploads,
             images,
+            hooks,
+            audit,
         });
         Ok(Self {
             acceptor,
@@ -163,6 +162,13 @@ impl Application {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
         let timeout = self.state.settings.server.shutdown_timeout;
         let admin_addr = self.admin_addr();
+        let state = self.state.clone();
+        let dispatcher = tokio::spawn(state.hooks.dispatcher(&state.settings.hooks).run());
+        let janitor = state
+            .settings
+            .janitor
+            .enabled
+            .then(|| tokio::spawn(janitor::run_every(state.clone())));
         // One shutdown signal, seen by both listeners.
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let signal = async move {
@@ -200,8 +206,7 @@ impl Application {
         }
         tracing::info!(addr = %self.addr, "hoist listening");
         let ((), served, admin_served) = tokio::join!(signal, main, admin);
-        served?;
-        admin_served?;
+        let served = served.and(admin_served);
         // Requests cut off by the shutdown leave multipart uploads to abort; give those aborts
         // the same grace before the process (and the embedded store) goes.
         if tokio::time::timeout(timeout, self.state.uploads.idle())
@@ -210,10 +215,23 @@ impl Application {
         {
             tracing::warn!("stopping with multipart upload aborts still running");
         }
-        // The embedded store outlives the requests that used it.
+        if let Some(janitor) = janitor {
+            janitor.abort();
+        }
+        // Queued hook deliveries are memory: counted and logged as abandoned, not waited for.
+        state.hooks.close();
+        dispatcher.abort();
+        // A clean shutdown writes the audit events still batched in memory.
+        if tokio::time::timeout(timeout, state.audit.flush())
+            .await
+            .is_err()
+        {
+            tracing::error!("stopping before the pending audit events were written");
+        }
+        // The embedded store outlives the requests (and the audit batch) that used it.
         drop(self.embedded);
         tracing::info!("hoist stopped");
-        Ok(())
+        served
     }
 
     /// Serves until SIGINT or SIGTERM.
@@ -233,6 +251,42 @@ async fn bind(addr: SocketAddr) -> Result<(TcpAcceptor, SocketAddr), StartError>
         .and_then(|a| a.as_socket_addr().copied())
         .unwrap_or(addr);
     Ok((acceptor, bound))
+}
+
+/// Runs one janitor pass from the command line (`hoist-server janitor --once`): connects the
+/// aliases like the gateway does, without listening, and writes the audit events of the pass
+/// before returning.
+pub async fn janitor_once(settings: Settings) -> Result<janitor::Report, StartError> {
+    let problems = validation::check(&settings);
+    if !problems.is_empty() {
+        return Err(StartError::Config(problems));
+    }
+    let embedded = start_embedded(&settings).await?;
+    let sdk = aws::sdk_config(&settings.aws).await;
+    let buckets = Buckets::connect(&settings, &sdk, embedded.as_ref()).await?;
+    let metrics = Arc::new(Metrics::new());
+    let audit =
+        Audit::build(&settings.audit, &buckets, metrics.clone()).map_err(StartError::Audit)?;
+    let report = janitor::pass(&buckets, &settings.janitor, &metrics, &audit).await;
+    audit.flush().await;
+    drop(embedded);
+    Ok(report)
+}
+
+/// Starts the embedded store when it is on and no AWS endpoint is set.
+async fn start_embedded(settings: &Settings) -> Result<Option<EmbeddedS3>, StorageError> {
+    if !settings.storage.embedded.enabled || settings.aws.endpoint.is_some() {
+        return Ok(None);
+    }
+    let store = EmbeddedS3::start(&settings.storage.embedded).await?;
+    tracing::info!(
+        embedded_s3_endpoint = %store.endpoint,
+        access_key_id = %store.access_key_id,
+        secret_access_key = %secrecy::ExposeSecret::expose_secret(&store.secret_access_key),
+        root = %settings.storage.embedded.root.display(),
+        "embedded S3 store started; point awscli at it with --endpoint-url and these keys"
+    );
+    Ok(Some(store))
 }
 
 /// Every route of the gateway a listener serves, with the middleware around them.

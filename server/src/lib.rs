@@ -3,15 +3,20 @@
 //! `app` wires everything; `api` holds the HTTP operations; `images` the base64 image checks;
 //! `storage` the S3 side; `config` the settings; `auth` the tokens; `http` the envelopes and
 //! middleware; `triggers` the Lambda, Step Functions and webhook plugins behind
-//! `POST /trigger/{name}`; `validation` runs the checks each of them has of its own section.
+//! `POST /trigger/{name}`; `validation` runs the checks each of them has of its own section;
+//! `hooks`, `janitor` and `audit` the upload lifecycle (triggers after uploads, aborting
+//! abandoned multipart uploads, the audit trail).
 
 pub mod api;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub(crate) mod aws;
 pub mod config;
+pub mod hooks;
 pub(crate) mod http;
 pub mod images;
+pub mod janitor;
 pub(crate) mod metrics;
 pub mod state;
 pub mod storage;

@@ -1,5 +1,6 @@
 //! The `hoist-server` command: serve (default), print the OpenAPI spec, check or print the
-//! config, or ask a running server whether it is alive (the container's health check).
+//! config, run the janitor, or ask a running server whether it is alive (the container's
+//! health check).
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
@@ -55,6 +56,14 @@ enum Command {
         #[arg(long)]
         url: Option<String>,
     },
+    /// Abort incomplete multipart uploads older than `[janitor] max_age` in every alias and
+    /// print what was done; exits non-zero when a listing or an abort failed.
+    Janitor {
+        /// Run one pass and exit (for a cron job). Without it, a pass runs every
+        /// `[janitor] interval` until interrupted.
+        #[arg(long)]
+        once: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -97,6 +106,7 @@ fn main() -> ExitCode {
         Command::CheckConfig { print: true } | Command::PrintConfig => print_config(&source),
         Command::Healthcheck { url } => healthcheck(&source, url),
         Command::Serve => serve(source),
+        Command::Janitor { once } => janitor(source, once),
     }
 }
 
@@ -173,7 +183,47 @@ fn healthcheck(source: &ConfigSource, url: Option<String>) -> ExitCode {
     }
 }
 
-fn serve(source: ConfigSource) -> ExitCode {
+/// `hoist-server janitor [--once]`: one pass (or one every interval), printed to stdout.
+fn janitor(source: ConfigSource, once: bool) -> ExitCode {
+    let Some((settings, telemetry, runtime)) = start(source) else {
+        return ExitCode::FAILURE;
+    };
+    let code = runtime.block_on(async {
+        loop {
+            let report = match hoist_server::app::janitor_once(settings.clone()).await {
+                Ok(report) => report,
+                Err(error) => {
+                    eprintln!("janitor cannot start: {error}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            print!("{report}");
+            if once {
+                return if report.errors() == 0 {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                };
+            }
+            tokio::select! {
+                () = tokio::time::sleep(settings.janitor.interval) => {}
+                _ = tokio::signal::ctrl_c() => return ExitCode::SUCCESS,
+            }
+        }
+    });
+    drop(runtime);
+    telemetry.shutdown();
+    code
+}
+
+/// Loads the settings, sets up logging and the runtime; `None` (reported) when one fails.
+fn start(
+    source: ConfigSource,
+) -> Option<(
+    hoist_server::Settings,
+    telemetry::Telemetry,
+    tokio::runtime::Runtime,
+)> {
     let settings = match validation::load(&source) {
         Ok(settings) => settings,
         Err(problems) => {
@@ -185,24 +235,30 @@ fn serve(source: ConfigSource) -> ExitCode {
             for problem in problems {
                 eprintln!("  {problem}");
             }
-            return ExitCode::FAILURE;
+            return None;
         }
     };
     let telemetry = match telemetry::init(&settings.telemetry) {
         Ok(telemetry) => telemetry,
         Err(error) => {
             eprintln!("refusing to start: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
+            return None;
         }
     };
     tracing::info!(environment = %source.env, "configuration loaded");
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => Some((settings, telemetry, runtime)),
+        Err(error) => {
+            eprintln!("cannot start the async runtime: {error}");
+            None
+        }
+    }
+}
+
+fn serve(source: ConfigSource) -> ExitCode {
+    let Some((settings, telemetry, runtime)) = start(source) else {
+        return ExitCode::FAILURE;
+    };
     let code = runtime.block_on(async {
         let app = match Application::build(settings).await {
             Ok(app) => app,

@@ -1,5 +1,9 @@
 //! Prometheus metrics: one registry per application, labelled by operation id, never by path.
 
+mod lifecycle;
+
+pub use lifecycle::LifecycleMetrics;
+
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
     TextEncoder,
@@ -34,6 +38,8 @@ pub struct Metrics {
     pub trigger_calls: IntCounterVec,
     /// Trigger call duration by trigger name and kind.
     pub trigger_duration: HistogramVec,
+    /// Upload hooks, audit trail and janitor.
+    pub lifecycle: LifecycleMetrics,
 }
 
 impl Metrics {
@@ -108,7 +114,9 @@ impl Metrics {
                 .register(collector)
                 .expect("each metric is registered once");
         }
+        let lifecycle = LifecycleMetrics::register(&registry);
         Self {
+            lifecycle,
             registry,
             requests,
             request_duration,

@@ -7,7 +7,7 @@
 
 use crate::config::{ConfigProblem, ConfigSource, Settings};
 use crate::storage::{self, upload};
-use crate::{auth, aws, images, telemetry, triggers};
+use crate::{audit, auth, aws, hooks, images, janitor, telemetry, triggers};
 
 /// Reads the settings from `source` and checks them for its environment, listing every
 /// problem at once: those of reading (missing files, unknown keys) and those of every section.
@@ -49,6 +49,13 @@ fn problems_of(settings: &Settings, production: bool) -> Vec<ConfigProblem> {
     problems.extend(storage::check_list(&settings.list));
     problems.extend(storage::check_delete(&settings.delete));
     problems.extend(triggers::check(&settings.triggers));
+    problems.extend(hooks::check(
+        &settings.buckets,
+        &settings.triggers,
+        &settings.hooks,
+    ));
+    problems.extend(janitor::check(&settings.janitor));
+    problems.extend(audit::check(&settings.audit, &settings.buckets));
     problems
 }
 

@@ -8,6 +8,7 @@
 
 mod environment;
 mod level;
+mod lifecycle;
 mod print;
 mod problem;
 mod read;
@@ -16,6 +17,7 @@ mod sections;
 
 pub use environment::{DEVELOPMENT_ENVIRONMENTS, PRODUCTION, checked_in_secrets, is_production};
 pub use level::Level;
+pub use lifecycle::{AuditSettings, HookMode, HookSettings, JanitorSettings};
 pub use print::to_toml;
 pub use problem::ConfigProblem;
 pub use routes::{BucketRoute, FilesRoute, ImagesRoute, LambdaMode, TriggerRoute, is_valid_alias};
@@ -45,6 +47,9 @@ pub struct Settings {
     pub list: ListSettings,
     pub delete: DeleteSettings,
     pub telemetry: TelemetrySettings,
+    pub hooks: HookSettings,
+    pub janitor: JanitorSettings,
+    pub audit: AuditSettings,
     /// Bucket aliases from `routes.toml`: the only names clients may use.
     pub buckets: BTreeMap<String, BucketRoute>,
     pub files: FilesRoute,

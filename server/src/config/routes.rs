@@ -31,6 +31,10 @@ pub struct BucketRoute {
     /// Store types a browser runs or renders as a page (HTML, XHTML, SVG, XML, JavaScript) as
     /// sent; by default they get `Content-Disposition: attachment`.
     pub inline_active_content: bool,
+    /// Triggers called with an upload event after every object stored in this alias.
+    pub on_upload: Vec<String>,
+    /// Whether uploads wait for those triggers (`sync`) or queue them (`async`).
+    pub hook: super::HookMode,
 }
 
 /// `[files]`: the file upload routes.

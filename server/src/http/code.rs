@@ -109,6 +109,8 @@ error_codes! {
         "The object store failed or is unreachable.";
     NotReady = "not-ready", SERVICE_UNAVAILABLE,
         "A bucket alias's store does not answer.";
+    AuditDisabled = "audit-disabled", NOT_FOUND,
+        "No audit alias is configured (`[audit] bucket`), so there are no audit events to read.";
     Internal = "internal", INTERNAL_SERVER_ERROR,
         "Hoist failed; the correlation id finds the cause in the logs.";
     Error = "error", BAD_REQUEST,

@@ -9,6 +9,7 @@ pub(crate) mod envelope;
 pub(crate) mod error;
 mod mapping;
 pub(crate) mod middleware;
+pub(crate) mod peer;
 
 pub use code::ErrorCode;
 pub use envelope::{ApiResult, Data, ok};

@@ -12,6 +12,7 @@ pub mod embedded;
 mod embedded_keys;
 mod error;
 pub(crate) mod keys;
+mod lifecycle;
 pub(crate) mod listing;
 pub(crate) mod model;
 mod s3;
@@ -32,8 +33,8 @@ use embedded::EmbeddedS3;
 use embedded_keys::EmbeddedLayout;
 use s3::{Connection, S3Bucket};
 
-/// One configured alias and the bucket behind it.
-#[derive(Debug)]
+/// One configured alias and the bucket behind it; a clone shares the client.
+#[derive(Debug, Clone)]
 pub struct Bucket {
     pub alias: String,
     /// The real bucket name; never chosen by clients.

@@ -53,9 +53,30 @@ fn list(problems: &[ConfigProblem]) -> String {
 pub struct Application {
     acceptor: TcpAcceptor,
     addr: SocketAddr,
+    /// The `[server] admin_bind` listener, when configured.
+    admin: Option<(TcpAcceptor, SocketAddr)>,
     state: Arc<AppState>,
     embedded: Option<EmbeddedS3>,
 }
+
+/// Which routes a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listening {
+    /// Every route (no `admin_bind`).
+    All,
+    /// Every route but the admin ones, which live on the admin listener.
+    Public,
+    /// Only the admin routes.
+    Admin,
+}
+
+/// The routes of the admin listener: metrics, readiness, and liveness so that one port can
+/// serve every probe.
+const ADMIN_PATHS: &[&str] = &["/metrics", "/ready", "/heartbeat"];
+
+/// The admin routes the public listener gives up when there is an admin listener; liveness
+/// stays on both (the container's health check asks the public port).
+const ADMIN_ONLY_PATHS: &[&str] = &["/metrics", "/ready"];
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -89,16 +110,14 @@ impl Application {
         let images =
             ImageRules::from_settings(&settings.images, &settings.files, &settings.buckets)
                 .map_err(StartError::Config)?;
-        let bind = settings.server.bind;
-        let acceptor = TcpListener::bind(bind)
-            .into_acceptor()
-            .await
-            .map_err(|source| StartError::Bind { addr: bind, source })?;
-        let addr = acceptor
-            .local_addr()
-            .first()
-            .and_then(|a| a.as_socket_addr().copied())
-            .unwrap_or(bind);
+        if settings.buckets.is_empty() {
+            tracing::warn!("no bucket alias is configured: every file and image route refuses");
+        }
+        let (acceptor, addr) = bind(settings.server.bind).await?;
+        let admin = match settings.server.admin_bind {
+            Some(admin_bind) => Some(bind(admin_bind).await?),
+            None => None,
+        };
         let uploads = Uploads::new(&settings.upload, metrics.clone());
         let state = Arc::new(AppState {
             settings: Arc::new(settings),
@@ -114,6 +133,7 @@ impl Application {
         Ok(Self {
             acceptor,
             addr,
+            admin,
             state,
             embedded,
         })
@@ -122,6 +142,11 @@ impl Application {
     /// The address the gateway listens on (port 0 resolved).
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address of the admin listener (`[server] admin_bind`, port 0 resolved).
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().map(|(_, addr)| *addr)
     }
 
     pub fn state(&self) -> &Arc<AppState> {
@@ -137,17 +162,52 @@ impl Application {
     /// `server.shutdown_timeout`.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
         let timeout = self.state.settings.server.shutdown_timeout;
-        let state = &self.state;
+        let admin_addr = self.admin_addr();
+        let state = self.state.clone();
         let dispatcher = tokio::spawn(state.hooks.dispatcher(&state.settings.hooks).run());
         let janitor = state
             .settings
             .janitor
             .enabled
             .then(|| tokio::spawn(janitor::run_every(state.clone())));
+        // One shutdown signal, seen by both listeners.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let signal = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
+        let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        let public = match self.admin {
+            None => Listening::All,
+            Some(_) => Listening::Public,
+        };
+        let main = Server::new_with_acceptor(self.acceptor).run_with_graceful_shutdown(
+            routes(self.state.clone(), public),
+            until_stopped(stopped.clone()),
+            Some(timeout),
+        );
+        let admin = async {
+            match self.admin {
+                Some((acceptor, _)) => {
+                    Server::new_with_acceptor(acceptor)
+                        .run_with_graceful_shutdown(
+                            routes(self.state.clone(), Listening::Admin),
+                            until_stopped(stopped.clone()),
+                            Some(timeout),
+                        )
+                        .await
+                }
+                None => Ok(()),
+            }
+        };
+        if let Some(addr) = admin_addr {
+            tracing::info!(%addr, "hoist admin listening (metrics, readiness)");
+        }
         tracing::info!(addr = %self.addr, "hoist listening");
-        let served = Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(routes(self.state.clone()), shutdown, Some(timeout))
-            .await;
+        let ((), served, admin_served) = tokio::join!(signal, main, admin);
+        let served = served.and(admin_served);
         // Requests cut off by the shutdown leave multipart uploads to abort; give those aborts
         // the same grace before the process (and the embedded store) goes.
         if tokio::time::timeout(timeout, self.state.uploads.idle())
@@ -179,6 +239,19 @@ impl Application {
     pub async fn run(self) -> std::io::Result<()> {
         self.run_until(shutdown_signal()).await
     }
+}
+
+async fn bind(addr: SocketAddr) -> Result<(TcpAcceptor, SocketAddr), StartError> {
+    let acceptor = TcpListener::bind(addr)
+        .into_acceptor()
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let bound = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .unwrap_or(addr);
+    Ok((acceptor, bound))
 }
 
 /// Runs one janitor pass from the command line (`hoist-server janitor --once`): connects the
@@ -217,8 +290,8 @@ async fn start_embedded(settings: &Settings) -> Result<Option<EmbeddedS3>, Embed
     Ok(Some(store))
 }
 
-/// Every route of the gateway, with the middleware around them.
-pub fn routes(state: Arc<AppState>) -> impl Endpoint + 'static {
+/// Every route of the gateway a listener serves, with the middleware around them.
+pub fn routes(state: Arc<AppState>, listening: Listening) -> impl Endpoint + 'static {
     let service = api::service();
     let metrics = state.metrics.clone();
     let render_metrics = {
@@ -243,6 +316,20 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint + 'static {
         .nest("/", service)
         .data(state)
         .with(Compression::new())
+        .around(move |ep, req| async move {
+            // Refused before routing, so the envelope and metrics are the unknown route's.
+            let path = req.uri().path();
+            let served = match listening {
+                Listening::All => true,
+                Listening::Public => !ADMIN_ONLY_PATHS.contains(&path),
+                Listening::Admin => ADMIN_PATHS.contains(&path),
+            };
+            if served {
+                ep.call(req).await.map(IntoResponse::into_response)
+            } else {
+                Err(poem::error::NotFoundError.into())
+            }
+        })
         .around(move |ep, req| {
             let metrics = metrics.clone();
             async move { Ok(observe(ep, req, metrics).await) }

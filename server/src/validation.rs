@@ -12,8 +12,7 @@ use crate::{audit, auth, aws, hooks, images, janitor, telemetry, triggers};
 /// Reads the settings from `source` and checks them for its environment, listing every
 /// problem at once: those of reading (missing files, unknown keys) and those of every section.
 pub fn load(source: &ConfigSource) -> Result<Settings, Vec<ConfigProblem>> {
-    let (settings, mut problems) = source.read()?;
-    problems.extend(problems_of(&settings, source.env == "production"));
+    let (settings, problems) = read(source);
     if problems.is_empty() {
         Ok(settings)
     } else {
@@ -21,8 +20,16 @@ pub fn load(source: &ConfigSource) -> Result<Settings, Vec<ConfigProblem>> {
     }
 }
 
-/// Every problem of `settings` that holds in any environment (the production environment adds
-/// its own rules, which [`load`] applies).
+/// The settings as far as they can be read, with every problem of reading and of checking
+/// them: what `print-config` shows.
+pub fn read(source: &ConfigSource) -> (Settings, Vec<ConfigProblem>) {
+    let (settings, mut problems) = source.read();
+    problems.extend(problems_of(&settings, source.is_production()));
+    (settings, problems)
+}
+
+/// Every problem of `settings` that holds in any environment (every environment but
+/// `development` and `test` adds the production rules, which [`load`] applies).
 pub fn check(settings: &Settings) -> Vec<ConfigProblem> {
     problems_of(settings, false)
 }
@@ -32,6 +39,7 @@ fn problems_of(settings: &Settings, production: bool) -> Vec<ConfigProblem> {
     problems.extend(aws::check(&settings.aws));
     problems.extend(telemetry::check(&settings.telemetry));
     problems.extend(storage::check_buckets(&settings.buckets, &settings.files));
+    problems.extend(storage::check_embedded(&settings.storage, production));
     problems.extend(images::check(
         &settings.images,
         &settings.files,

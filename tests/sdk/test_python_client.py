@@ -304,7 +304,7 @@ def test_image_upload(user, store_root):
             body=ImageUpload(base64=base64.b64encode(image).decode(), content_type="image/tiff"),
         ),
         415,
-        "unsupported-media-type",
+        "unsupported-content-type",
     )
     refused(
         upload_image.sync_detailed(

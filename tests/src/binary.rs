@@ -2,7 +2,7 @@
 //! reads for the listen address and the embedded store's endpoint and keys.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -13,6 +13,8 @@ pub struct BinaryServer {
     pub base_url: String,
     /// Every JSON log line the server printed up to "listening".
     pub startup_logs: Vec<serde_json::Value>,
+    /// Every line it printed up to "listening", JSON or not.
+    pub startup_lines: Vec<String>,
     lines: mpsc::Receiver<String>,
 }
 
@@ -36,7 +38,7 @@ pub fn binary_path() -> PathBuf {
 impl BinaryServer {
     /// Starts the binary in `workdir` with the repository's configs, `HOIST_ENV=test`, JSON
     /// logs, and the given extra environment.
-    pub fn start(workdir: &std::path::Path, env: &[(&str, &str)]) -> Self {
+    pub fn start(workdir: &Path, env: &[(&str, &str)]) -> Self {
         let root = super::repo_root();
         let mut command = Command::new(binary_path());
         command
@@ -46,13 +48,23 @@ impl BinaryServer {
             .env("HOIST_ROUTES", root.join("routes.toml"))
             .env("HOIST_TELEMETRY__LOG_FORMAT", "json")
             .env("HOIST_TELEMETRY__LOG_FILTER", "info")
-            .env_remove("RUST_LOG")
+            .env_remove("RUST_LOG");
+        command.envs(env.iter().copied());
+        Self::spawn(command)
+    }
+
+    /// Starts the binary as a deployment would: in `workdir`, with no environment but `env`
+    /// (no `HOIST_ENV`, which `cargo test` sets, no config folder or routes file unless
+    /// `workdir` has them). Its logs must be JSON by default for the start to be seen.
+    pub fn start_bare(workdir: &Path, env: &[(&str, &str)]) -> Self {
+        Self::spawn(bare_command(workdir, &[], env))
+    }
+
+    fn spawn(mut command: Command) -> Self {
+        command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        for (key, value) in env {
-            command.env(key, value);
-        }
         let mut child = command.spawn().expect("hoist-server starts");
         let stdout = child.stdout.take().expect("piped stdout");
         let (sender, lines) = mpsc::channel();
@@ -64,10 +76,12 @@ impl BinaryServer {
             }
         });
         let mut startup_logs = Vec::new();
+        let mut startup_lines = Vec::new();
         let base_url = loop {
             let line = lines
                 .recv_timeout(Duration::from_secs(30))
                 .expect("hoist-server logs \"hoist listening\" within 30 s");
+            startup_lines.push(line.clone());
             let Ok(json) = serde_json::from_str::<serde_json::Value>(&line) else {
                 continue;
             };
@@ -82,6 +96,7 @@ impl BinaryServer {
             child,
             base_url,
             startup_logs,
+            startup_lines,
             lines,
         }
     }
@@ -127,5 +142,61 @@ impl Drop for BinaryServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The binary in `workdir` with `args` and no environment but `env` (see
+/// [`BinaryServer::start_bare`]).
+pub fn bare_command(workdir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(binary_path());
+    command
+        .current_dir(workdir)
+        .env_clear()
+        .args(args)
+        .envs(env.iter().copied());
+    command
+}
+
+/// What a run of the binary that should end by itself printed.
+#[derive(Debug)]
+pub struct Finished {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the binary bare (see [`bare_command`]) and waits at most 30 s for it to exit, killing
+/// it past that (a server that started when it should have refused fails the test).
+pub fn run_bare(workdir: &Path, args: &[&str], env: &[(&str, &str)]) -> Finished {
+    let mut child = bare_command(workdir, args, env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("hoist-server runs");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("hoist-server {args:?} did not exit within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    use std::io::Read as _;
+    if let Some(mut out) = child.stdout.take() {
+        out.read_to_string(&mut stdout).expect("stdout");
+    }
+    if let Some(mut err) = child.stderr.take() {
+        err.read_to_string(&mut stderr).expect("stderr");
+    }
+    Finished {
+        success: status.success(),
+        stdout,
+        stderr,
     }
 }

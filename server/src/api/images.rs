@@ -58,7 +58,7 @@ impl ImagesApi {
     /// upload (`ext` from the content type: `jpg`, `png`, `gif`); the object is stored with
     /// its content type and a CRC32C checksum that S3 verified.
     ///
-    /// Refusals, with nothing stored: 415 `unsupported-media-type` (type not allowed),
+    /// Refusals, with nothing stored: 415 `unsupported-content-type` (type not allowed),
     /// 415 `content-type-mismatch` (the bytes are not an image of the declared type),
     /// 413 `file-too-large` (the image, or the request body, exceeds what `[images] max_size`
     /// allows; checked before decoding and while the body is read), 400 `invalid-base64`,

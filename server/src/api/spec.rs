@@ -80,13 +80,13 @@ fn finish_operation(operation: &mut Mapping) {
         .unwrap_or_default();
     if body_types.iter().any(|t| t.starts_with("application/json")) {
         // A body that is not JSON of the declared shape, or is sent as another type.
-        refusals.extend([ErrorCode::BadRequest, ErrorCode::UnsupportedMediaType]);
+        refusals.extend([ErrorCode::BadRequest, ErrorCode::UnsupportedContentType]);
     }
     if body_types
         .iter()
         .any(|t| t.starts_with("multipart/form-data"))
     {
-        refusals.push(ErrorCode::UnsupportedMediaType);
+        refusals.push(ErrorCode::UnsupportedContentType);
     }
     match operation.get("security").and_then(Value::as_sequence) {
         None => {

@@ -1,7 +1,14 @@
 //! The checks of `[auth]`: the pinned algorithm has its key, and dev tokens are possible
-//! (HS256) and allowed (not in production).
+//! (HS256) and allowed (not in production). Production also refuses a secret that anyone can
+//! read (checked in) or guess by brute force (shorter than 32 bytes, RFC 7518's minimum for
+//! HS256).
 
-use crate::config::{AuthAlgorithm, AuthSettings, ConfigProblem};
+use secrecy::ExposeSecret;
+
+use crate::config::{AuthAlgorithm, AuthSettings, ConfigProblem, checked_in_secrets};
+
+/// RFC 7518 §3.2: an HS256 key is at least as long as the hash, 256 bits.
+const MIN_SECRET_BYTES: usize = 32;
 
 /// Every problem of `[auth]`; `production` adds the rules of the production environment.
 pub fn check(auth: &AuthSettings, production: bool) -> Vec<ConfigProblem> {
@@ -33,8 +40,27 @@ pub fn check(auth: &AuthSettings, production: bool) -> Vec<ConfigProblem> {
     if production && auth.dev_tokens {
         problems.push(ConfigProblem::new(
             "auth.dev_tokens",
-            "must be off in production",
+            "must be off in production (anyone could mint a supreme token); dev tokens are \
+             for HOIST_ENV=development or test",
         ));
+    }
+    if production
+        && auth.algorithm == AuthAlgorithm::HS256
+        && let Some(secret) = &auth.secret
+    {
+        let secret = secret.expose_secret();
+        if checked_in_secrets().iter().any(|known| known == secret) {
+            problems.push(ConfigProblem::new(
+                "auth.secret",
+                "is the secret checked in for development or tests, which anyone can read; \
+                 set HOIST_AUTH__SECRET to a secret of your own",
+            ));
+        } else if secret.len() < MIN_SECRET_BYTES {
+            problems.push(ConfigProblem::new(
+                "auth.secret",
+                format!("must be at least {MIN_SECRET_BYTES} bytes in production (RFC 7518)"),
+            ));
+        }
     }
     problems
 }
@@ -52,7 +78,7 @@ mod tests {
     #[test]
     fn each_algorithm_needs_its_key() {
         let hs256 = AuthSettings {
-            secret: Some(SecretString::from("s3cr3t")),
+            secret: Some(SecretString::from("a-production-secret-of-32-bytes!")),
             ..AuthSettings::default()
         };
         assert!(keys(&hs256, true).is_empty());
@@ -67,7 +93,7 @@ mod tests {
     #[test]
     fn dev_tokens_need_hs256_and_are_off_in_production() {
         let dev = AuthSettings {
-            secret: Some(SecretString::from("s3cr3t")),
+            secret: Some(SecretString::from("a-production-secret-of-32-bytes!")),
             dev_tokens: true,
             ..AuthSettings::default()
         };
@@ -80,5 +106,25 @@ mod tests {
             ..AuthSettings::default()
         };
         assert_eq!(keys(&es256, false), ["auth.dev_tokens"]);
+    }
+
+    #[test]
+    fn production_refuses_checked_in_and_short_secrets() {
+        for secret in checked_in_secrets() {
+            let auth = AuthSettings {
+                secret: Some(SecretString::from(secret)),
+                ..AuthSettings::default()
+            };
+            assert!(keys(&auth, false).is_empty());
+            let problems = check(&auth, true);
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert!(problems[0].message.contains("checked in"), "{problems:?}");
+        }
+        let short = AuthSettings {
+            secret: Some(SecretString::from("s3cr3t")),
+            ..AuthSettings::default()
+        };
+        assert!(keys(&short, false).is_empty());
+        assert_eq!(keys(&short, true), ["auth.secret"]);
     }
 }

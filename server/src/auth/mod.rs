@@ -30,7 +30,16 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aud: Option<String>,
+    pub aud: Option<Audience>,
+}
+
+/// The `aud` claim: one audience, or several (RFC 7519 §4.1.3 allows both). jsonwebtoken
+/// checks it against `[auth] audience`; this type only has to read either form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
 }
 
 /// Why a request was not let through.
@@ -107,6 +116,8 @@ impl Authenticator {
         // which rules out algorithm-confusion attacks.
         let mut validation = Validation::new(algorithm);
         validation.leeway = settings.leeway_secs;
+        // A token that is not valid yet is refused like an expired one, with the same leeway.
+        validation.validate_nbf = true;
         // A configured issuer or audience must be present, not merely right when present.
         let mut required = vec!["exp"];
         required.extend(settings.issuer.as_ref().map(|_| "iss"));
@@ -147,6 +158,9 @@ impl Authenticator {
                 ),
                 ErrorKind::InvalidIssuer => AuthError::Invalid("wrong issuer".into()),
                 ErrorKind::InvalidAudience => AuthError::Invalid("wrong audience".into()),
+                ErrorKind::ImmatureSignature => {
+                    AuthError::Invalid("not valid yet (`nbf` is in the future)".into())
+                }
                 ErrorKind::MissingRequiredClaim(claim) => {
                     AuthError::Invalid(format!("missing claim `{claim}`"))
                 }
@@ -187,7 +201,7 @@ impl Authenticator {
             exp: (now + ttl).as_secs(),
             is_supreme: supreme,
             iss: iss.clone(),
-            aud: aud.clone(),
+            aud: aud.clone().map(Audience::One),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, key).ok()
     }

@@ -170,3 +170,54 @@ fn minting_needs_dev_tokens() {
     assert_eq!(claims.sub.as_deref(), Some("bob"));
     assert!(!claims.is_supreme);
 }
+
+fn hs_claims(claims: serde_json::Value) -> String {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_token_not_valid_yet_is_refused_beyond_the_leeway() {
+    let auth = Authenticator::from_settings(&AuthSettings {
+        secret: Some(SecretString::from(SECRET)),
+        leeway_secs: 30,
+        ..AuthSettings::default()
+    })
+    .unwrap();
+    let soon = hs_claims(serde_json::json!({"exp": now() + 600, "nbf": now() + 300}));
+    match auth.verify(&soon) {
+        Err(AuthError::Invalid(why)) => assert!(why.contains("nbf"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    // Within the 30 s leeway, and in the past, it passes.
+    let skewed = hs_claims(serde_json::json!({"exp": now() + 600, "nbf": now() + 10}));
+    assert!(auth.verify(&skewed).is_ok());
+    let past = hs_claims(serde_json::json!({"exp": now() + 600, "nbf": now() - 10}));
+    assert!(auth.verify(&past).is_ok());
+}
+
+#[test]
+fn the_audience_may_be_a_string_or_an_array() {
+    let auth = Authenticator::from_settings(&AuthSettings {
+        secret: Some(SecretString::from(SECRET)),
+        audience: Some("hoist".into()),
+        ..AuthSettings::default()
+    })
+    .unwrap();
+    let many = hs_claims(serde_json::json!({"exp": now() + 60, "aud": ["x", "hoist"]}));
+    let claims = auth.verify(&many).unwrap();
+    assert_eq!(
+        claims.aud,
+        Some(Audience::Many(vec!["x".into(), "hoist".into()]))
+    );
+    let one = hs_claims(serde_json::json!({"exp": now() + 60, "aud": "hoist"}));
+    assert!(auth.verify(&one).is_ok());
+    let others = hs_claims(serde_json::json!({"exp": now() + 60, "aud": ["x", "y"]}));
+    assert!(matches!(auth.verify(&others), Err(AuthError::Invalid(_))));
+    // Without a configured audience, an array is read too.
+    assert!(hs256().verify(&many).is_ok());
+}

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// `hook = "..."` of a bucket alias: whether the upload's response waits for its hooks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum HookMode {
     /// Queue the deliveries and answer at once; failures are retried in the background.
@@ -18,7 +18,7 @@ pub enum HookMode {
 }
 
 /// `[hooks]`: delivery of upload events to the triggers named by `on_upload`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct HookSettings {
     /// Attempts per delivery, the first included.
@@ -49,7 +49,7 @@ impl Default for HookSettings {
 }
 
 /// `[janitor]`: the periodic pass that aborts abandoned multipart uploads.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct JanitorSettings {
     /// Run a pass every `interval` while serving.
@@ -72,7 +72,7 @@ impl Default for JanitorSettings {
 }
 
 /// `[audit]`: where audit events go besides the `hoist::audit` log target.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct AuditSettings {
     /// A bucket alias to write audit events to as NDJSON objects under `audit/`.

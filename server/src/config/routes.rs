@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::level::Level;
 
 /// `[buckets.<alias>]`: one bucket clients may name by its alias.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct BucketRoute {
     /// The real bucket name; defaults to the alias.
@@ -25,6 +25,12 @@ pub struct BucketRoute {
     pub external_id: Option<String>,
     /// STS session name; defaults to `hoist`.
     pub session_name: Option<String>,
+    /// The only content types stored in this alias: `type/subtype` or `type/*` patterns. Any
+    /// other type is refused on every upload route. `None`: every type.
+    pub allowed_types: Option<Vec<String>>,
+    /// Store types a browser runs or renders as a page (HTML, XHTML, SVG, XML, JavaScript) as
+    /// sent; by default they get `Content-Disposition: attachment`.
+    pub inline_active_content: bool,
     /// Triggers called with an upload event after every object stored in this alias.
     pub on_upload: Vec<String>,
     /// Whether uploads wait for those triggers (`sync`) or queue them (`async`).
@@ -32,7 +38,7 @@ pub struct BucketRoute {
 }
 
 /// `[files]`: the file upload routes.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct FilesRoute {
     /// Alias used when a request names no bucket.
@@ -40,7 +46,7 @@ pub struct FilesRoute {
 }
 
 /// `[images]`: the base64 image route (`POST /images`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct ImagesRoute {
     /// Alias images are stored in; `[files] default_bucket` when unset.
@@ -68,7 +74,7 @@ impl Default for ImagesRoute {
 ///
 /// `kind` and `target` are plain strings so that `check-config` can report every bad
 /// declaration at once; the trigger registry knows the kinds and what each reads.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct TriggerRoute {
     /// The plugin that serves it: `lambda`, `step-function` or `http`.
@@ -91,6 +97,7 @@ pub struct TriggerRoute {
     /// client context); `""` turns it off.
     pub correlation_field: Option<String>,
     /// http: extra request headers, e.g. a shared secret. Secret values, never logged.
+    #[serde(serialize_with = "super::print::redacted_values")]
     pub headers: BTreeMap<String, SecretString>,
     /// What it does, shown to callers of `GET /triggers`.
     pub description: Option<String>,
@@ -117,7 +124,7 @@ impl TriggerRoute {
 }
 
 /// How a Lambda function is invoked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LambdaMode {
     /// `RequestResponse`: wait for the function's result.

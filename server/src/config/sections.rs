@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// `[server]`: the listener and request limits.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct ServerSettings {
     /// Address to listen on; port 0 picks a free port.
@@ -18,6 +18,10 @@ pub struct ServerSettings {
     pub shutdown_timeout: Duration,
     /// Largest JSON request body, in bytes.
     pub json_body_limit: usize,
+    /// A second listener serving only `/metrics`, `/ready` and `/heartbeat`, so that metrics
+    /// and readiness need not face the internet; the main listener then answers 404 for
+    /// `/metrics` and `/ready`.
+    pub admin_bind: Option<SocketAddr>,
 }
 
 impl Default for ServerSettings {
@@ -26,12 +30,13 @@ impl Default for ServerSettings {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             shutdown_timeout: Duration::from_secs(30),
             json_body_limit: 8 * 1024 * 1024,
+            admin_bind: None,
         }
     }
 }
 
 /// The JWT signature algorithms Hoist accepts; exactly one is pinned by configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
 pub enum AuthAlgorithm {
     #[default]
     HS256,
@@ -40,12 +45,13 @@ pub enum AuthAlgorithm {
 }
 
 /// `[auth]`: how bearer tokens are verified.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct AuthSettings {
     /// The one algorithm tokens must be signed with.
     pub algorithm: AuthAlgorithm,
     /// Shared secret for HS256. No default outside development.
+    #[serde(serialize_with = "super::print::redacted")]
     pub secret: Option<SecretString>,
     /// PEM public key for RS256/ES256 (inline).
     pub public_key: Option<String>,
@@ -57,12 +63,27 @@ pub struct AuthSettings {
     pub audience: Option<String>,
     /// Serve `GET /dev/token`. Development only; needs HS256.
     pub dev_tokens: bool,
-    /// Clock skew tolerated on `exp`, in seconds.
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds.
     pub leeway_secs: u64,
 }
 
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            algorithm: AuthAlgorithm::default(),
+            secret: None,
+            public_key: None,
+            public_key_file: None,
+            issuer: None,
+            audience: None,
+            dev_tokens: false,
+            leeway_secs: 30,
+        }
+    }
+}
+
 /// `[aws]`: settings shared by every AWS client (S3, STS, Lambda, Step Functions).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct AwsSettings {
     pub region: String,
@@ -72,6 +93,7 @@ pub struct AwsSettings {
     pub force_path_style: bool,
     /// Static credentials; when absent the default AWS credential chain is used.
     pub access_key_id: Option<String>,
+    #[serde(serialize_with = "super::print::redacted")]
     pub secret_access_key: Option<SecretString>,
     #[serde(with = "humantime_serde")]
     pub connect_timeout: Duration,
@@ -98,14 +120,14 @@ impl Default for AwsSettings {
 }
 
 /// `[storage]`: where objects live when no AWS is configured.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
 #[serde(default)]
 pub struct StorageSettings {
     pub embedded: EmbeddedStorage,
 }
 
 /// `[storage.embedded]`: an in-process S3-compatible store (s3s-fs) on a local folder.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct EmbeddedStorage {
     /// Start it when `[aws] endpoint` is not set.
@@ -127,7 +149,7 @@ impl Default for EmbeddedStorage {
 }
 
 /// `[upload]`: streaming upload limits.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct UploadSettings {
     /// Size of one multipart part, in bytes (S3's minimum is 5 MiB).
@@ -158,7 +180,7 @@ impl Default for UploadSettings {
 }
 
 /// `[list]`: listing limits.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct ListSettings {
     /// Most keys read from S3 for one newest-first listing.
@@ -178,7 +200,7 @@ impl Default for ListSettings {
 }
 
 /// `[delete]`: batch delete limits.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct DeleteSettings {
     /// Most keys one `DELETE /files` may name.
@@ -192,16 +214,17 @@ impl Default for DeleteSettings {
 }
 
 /// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
-    #[default]
     Pretty,
+    /// The built-in default: a binary started with no files logs as production does.
+    #[default]
     Json,
 }
 
 /// `[telemetry]`: logs and traces.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct TelemetrySettings {
     pub log_format: LogFormat,
@@ -217,7 +240,7 @@ pub struct TelemetrySettings {
 impl Default for TelemetrySettings {
     fn default() -> Self {
         Self {
-            log_format: LogFormat::Pretty,
+            log_format: LogFormat::Json,
             log_filter: "info".into(),
             otlp_endpoint: None,
             service_name: "hoist".into(),

@@ -132,13 +132,59 @@ fn unknown_keys_and_missing_files_are_reported_with_the_settings() {
         write_base(jail);
         jail.create_file("routes.toml", "[buckets.uploads]\nregoin = \"us-east-1\"\n")?;
         let source = ConfigSource::in_dir(jail.directory(), "staging");
-        let (settings, problems) = source.read().map_err(|p| format!("{p:?}"))?;
+        let (settings, problems) = source.read();
         assert!(settings.buckets.contains_key("uploads"));
         let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
         assert_eq!(keys.len(), 2, "{problems:?}");
         assert!(keys[0].ends_with("staging.toml"), "{problems:?}");
         assert_eq!(keys[1], "buckets.uploads.regoin");
         assert_eq!(source.load().unwrap_err(), problems);
+        Ok(())
+    });
+}
+
+#[test]
+fn default_toml_documents_exactly_the_built_in_defaults() {
+    Jail::expect_with(|jail| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        jail.create_dir("configs")?;
+        std::fs::copy(
+            root.join("configs/default.toml"),
+            jail.directory().join("configs/default.toml"),
+        )
+        .map_err(|e| e.to_string())?;
+        let source = ConfigSource {
+            named: Named::default(),
+            ..ConfigSource::in_dir(jail.directory(), "production")
+        };
+        let (from_file, problems) = source.read();
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(
+            to_toml(&from_file).unwrap(),
+            to_toml(&Settings::default()).unwrap(),
+            "configs/default.toml and the compiled-in defaults differ"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn the_production_example_reads_and_passes_its_checks() {
+    Jail::expect_with(|jail| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        jail.create_dir("configs")?;
+        std::fs::copy(
+            root.join("configs/production.example.toml"),
+            jail.directory().join("configs/production.toml"),
+        )
+        .map_err(|e| e.to_string())?;
+        jail.create_file("routes.toml", ROUTES)?;
+        jail.set_env("HOIST_AUTH__SECRET", "a-production-secret-of-32-bytes!");
+        let source = ConfigSource::in_dir(jail.directory(), "production");
+        let settings = crate::validation::load(&source).map_err(|p| format!("{p:?}"))?;
+        assert_eq!(settings.telemetry.log_format, LogFormat::Json);
+        assert!(settings.server.admin_bind.is_some());
+        assert!(settings.aws.endpoint.is_none() && settings.aws.access_key_id.is_none());
         Ok(())
     });
 }

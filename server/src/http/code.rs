@@ -60,12 +60,14 @@ error_codes! {
         "The route does not take this method.";
     PayloadTooLarge = "payload-too-large", PAYLOAD_TOO_LARGE,
         "A JSON body or trigger payload is larger than allowed.";
-    UnsupportedMediaType = "unsupported-media-type", UNSUPPORTED_MEDIA_TYPE,
-        "The body's Content-Type, or an image's declared type, is not one the route takes.";
+    UnsupportedContentType = "unsupported-content-type", UNSUPPORTED_MEDIA_TYPE,
+        "The content type is not accepted: a request body of a type the route does not take, or an upload whose type is not allowed (`[images] allowed`, an alias's `allowed_types`).";
     UnknownBucket = "unknown-bucket", BAD_REQUEST,
         "bucketName is not a configured alias, or none was given and there is no default.";
     InvalidKey = "invalid-key", BAD_REQUEST,
         "An object key or prefix is empty, too long, or has a forbidden segment or character.";
+    KeyNotStorable = "key-not-storable", BAD_REQUEST,
+        "The embedded development store cannot hold this key (S3 itself would take it).";
     InvalidCursor = "invalid-cursor", BAD_REQUEST,
         "The cursor was not issued by this server for this bucket and prefix.";
     MissingFileKeys = "missing-file-keys", BAD_REQUEST,

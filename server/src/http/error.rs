@@ -94,7 +94,7 @@ impl ApiError {
             StatusCode::NOT_FOUND => ErrorCode::NotFound,
             StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
             StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedContentType,
             s if s.is_server_error() => return Self::internal(error.to_string()),
             _ => ErrorCode::Error,
         };
@@ -114,7 +114,7 @@ impl ApiError {
                 ErrorCode::Unauthorized => {
                     "this route needs a token: Authorization: Bearer <JWT>".to_owned()
                 }
-                ErrorCode::UnsupportedMediaType => {
+                ErrorCode::UnsupportedContentType => {
                     "this operation needs a Content-Type header it reads".to_owned()
                 }
                 ErrorCode::PayloadTooLarge => "the request body is too large".to_owned(),

@@ -72,7 +72,7 @@ impl<'a, T: DeserializeOwned + Type + Send> ApiExtractor<'a> for JsonBody<T> {
     ) -> poem::Result<Self> {
         if !request.content_type().is_some_and(is_json) {
             return Err(ApiError::new(
-                ErrorCode::UnsupportedMediaType,
+                ErrorCode::UnsupportedContentType,
                 "this operation takes a JSON body (Content-Type: application/json)",
             )
             .into());

@@ -45,6 +45,8 @@ const STORE_FAILED: &str = "the object store failed or is unreachable";
 codes_of!(StorageError {
     StorageError::UnknownBucket(_) | StorageError::NoDefaultBucket => UnknownBucket,
     StorageError::InvalidKey(_) => InvalidKey,
+    StorageError::NotStorable(_) => KeyNotStorable,
+    StorageError::TypeRefused(_) => UnsupportedContentType,
     StorageError::InvalidCursor(_) => InvalidCursor,
     StorageError::Unavailable(_) | StorageError::Backend { .. } => StorageUnavailable,
     StorageError::InvalidLimit { .. }
@@ -116,7 +118,7 @@ impl FailureReason for UploadError {
 }
 
 codes_of!(ImageError {
-    ImageError::UnsupportedContentType { .. } => UnsupportedMediaType,
+    ImageError::UnsupportedContentType { .. } => UnsupportedContentType,
     ImageError::DataUrlMismatch { .. }
     | ImageError::ContentTypeMismatch { .. } => ContentTypeMismatch,
     ImageError::TooLarge { .. } | ImageError::BodyTooLarge { .. } => FileTooLarge,

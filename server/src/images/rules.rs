@@ -47,7 +47,9 @@ impl ImageRules {
             problems.extend(alias_problem(buckets, "images.bucket", alias));
         }
         let bucket = images.bucket.as_ref().or(files.default_bucket.as_ref());
-        if bucket.is_none() {
+        // With no alias at all (a binary started with no routes) every upload is refused
+        // anyway; the images route is not singled out.
+        if bucket.is_none() && !buckets.is_empty() {
             problems.push(ConfigProblem::new(
                 "images.bucket",
                 "images need a bucket: set [images] bucket or [files] default_bucket",
@@ -98,13 +100,18 @@ impl ImageRules {
                 None
             }
         };
+        // With no alias at all the images route names none, and resolving it refuses every
+        // request as it refuses every file upload (no default bucket).
+        let bucket = bucket
+            .cloned()
+            .or_else(|| buckets.is_empty().then(String::new));
         match (bucket, prefix) {
             (Some(bucket), Some(prefix)) if problems.is_empty() => Ok(Self {
                 kinds,
                 allowed: images.allowed.clone(),
                 max_size: images.max_size,
                 prefix,
-                bucket: bucket.clone(),
+                bucket,
             }),
             _ => Err(problems),
         }
@@ -186,13 +193,17 @@ mod tests {
             ..ImagesRoute::default()
         };
         assert_eq!(problems(&elsewhere), ["images.bucket"]);
-        let no_default = check(
+        let one_alias = BTreeMap::from([("uploads".to_owned(), BucketRoute::default())]);
+        let no_default = check(&ImagesRoute::default(), &FilesRoute::default(), &one_alias);
+        assert_eq!(no_default[0].key, "images.bucket");
+        assert!(no_default[0].message.contains("need a bucket"));
+        // With no alias at all every upload is refused; images are not singled out.
+        let none = check(
             &ImagesRoute::default(),
             &FilesRoute::default(),
             &BTreeMap::new(),
         );
-        assert_eq!(no_default[0].key, "images.bucket");
-        assert!(no_default[0].message.contains("need a bucket"));
+        assert!(none.is_empty(), "{none:?}");
     }
 
     #[test]

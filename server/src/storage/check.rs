@@ -4,9 +4,11 @@
 
 use std::collections::BTreeMap;
 
+use super::content::TypePattern;
 use crate::aws::{self, Arn};
 use crate::config::{
-    BucketRoute, ConfigProblem, DeleteSettings, FilesRoute, ListSettings, is_valid_alias,
+    BucketRoute, ConfigProblem, DeleteSettings, FilesRoute, ListSettings, StorageSettings,
+    is_valid_alias,
 };
 
 /// Every problem of `[buckets.*]` and of `[files] default_bucket`, which must name one of them.
@@ -15,12 +17,6 @@ pub fn check_buckets(
     files: &FilesRoute,
 ) -> Vec<ConfigProblem> {
     let mut problems = Vec::new();
-    if buckets.is_empty() {
-        problems.push(ConfigProblem::new(
-            "buckets",
-            "no bucket alias is configured in routes.toml",
-        ));
-    }
     for (alias, route) in buckets {
         let key = |field: &str| format!("buckets.{alias}.{field}");
         if !is_valid_alias(alias) {
@@ -62,11 +58,39 @@ pub fn check_buckets(
                 "external_id and session_name need a role_arn",
             ));
         }
+        if let Some(types) = &route.allowed_types {
+            if types.is_empty() {
+                problems.push(ConfigProblem::new(
+                    key("allowed_types"),
+                    "lists no type, so every upload would be refused; leave it out to accept \
+                     every type",
+                ));
+            }
+            for pattern in types {
+                if let Err(message) = TypePattern::parse(pattern) {
+                    problems.push(ConfigProblem::new(key("allowed_types"), message));
+                }
+            }
+        }
     }
     if let Some(alias) = &files.default_bucket {
         problems.extend(alias_problem(buckets, "files.default_bucket", alias));
     }
     problems
+}
+
+/// `[storage.embedded]`: the embedded store keeps objects on the local disk of one process,
+/// so it is for development and tests only.
+pub fn check_embedded(storage: &StorageSettings, production: bool) -> Vec<ConfigProblem> {
+    if production && storage.embedded.enabled {
+        vec![ConfigProblem::new(
+            "storage.embedded.enabled",
+            "the embedded store keeps objects on this machine's disk; it is for \
+             HOIST_ENV=development or test, and production uses S3 ([aws], routes.toml)",
+        )]
+    } else {
+        Vec::new()
+    }
 }
 
 /// The problem of a key naming `alias` when no such alias is configured.
@@ -192,10 +216,9 @@ mod tests {
                 "files.default_bucket",
             ]
         );
-        assert_eq!(
-            check_buckets(&BTreeMap::new(), &FilesRoute::default())[0].key,
-            "buckets"
-        );
+        // No alias at all is a gateway that refuses every upload, not a broken one: the
+        // binary starts with no routes file.
+        assert!(check_buckets(&BTreeMap::new(), &FilesRoute::default()).is_empty());
     }
 
     #[test]

@@ -48,6 +48,29 @@ impl KeyList {
         Ok(Self(keys))
     }
 
+    /// The keys of `POST /files/delete`, exactly as sent (no trimming: a key may hold commas
+    /// and spaces), duplicates removed (first kept), each key checked.
+    pub fn from_keys(keys: Vec<String>, max_keys: usize) -> Result<Self, StorageError> {
+        if keys.is_empty() {
+            return Err(StorageError::NoKeys);
+        }
+        if keys.len() > max_keys {
+            return Err(StorageError::TooManyKeys {
+                count: keys.len(),
+                max: max_keys,
+            });
+        }
+        let mut seen = HashSet::new();
+        let keys: Vec<String> = keys
+            .into_iter()
+            .filter(|key| seen.insert(key.clone()))
+            .collect();
+        for key in &keys {
+            keys::validate_key(key)?;
+        }
+        Ok(Self(keys))
+    }
+
     pub fn as_slice(&self) -> &[String] {
         &self.0
     }
@@ -59,17 +82,51 @@ impl Bucket {
     /// A chunk whose call fails as a whole reports each of its keys as failed, so a partial
     /// outage never hides which keys are gone; only when every chunk fails is the request an
     /// error.
+    ///
+    /// On the embedded store, keys it cannot hold (see `embedded_keys`) are reported as
+    /// failed without a call, and a chunk that still fails as a whole is retried key by key:
+    /// s3s-fs deletes a chunk's keys one after the other and gives up at the first it cannot,
+    /// so a whole-chunk failure there may follow a partial delete, which must be reported
+    /// key by key rather than as an error.
     pub async fn delete(&self, keys: &KeyList) -> Result<DeleteOutcome, StorageError> {
-        delete_keys(&self.store, keys.as_slice()).await
+        let Some(layout) = &self.embedded else {
+            return delete_keys(&self.store, keys.as_slice(), false).await;
+        };
+        let mut refused = Vec::new();
+        let mut sendable = Vec::new();
+        for key in keys.as_slice() {
+            match layout.check_delete(key) {
+                Ok(()) => sendable.push(key.clone()),
+                Err(message) => refused.push(KeyFailure {
+                    key: key.clone(),
+                    code: NOT_STORABLE.to_owned(),
+                    message,
+                }),
+            }
+        }
+        let mut outcome = if sendable.is_empty() {
+            DeleteOutcome::default()
+        } else {
+            delete_keys(&self.store, &sendable, true).await?
+        };
+        outcome.errors.extend(refused);
+        Ok(outcome)
     }
 }
 
-async fn delete_keys(bucket: &S3Bucket, keys: &[String]) -> Result<DeleteOutcome, StorageError> {
+/// The per-key code of a key the embedded store cannot hold.
+pub const NOT_STORABLE: &str = "KeyNotStorable";
+
+async fn delete_keys(
+    bucket: &S3Bucket,
+    keys: &[String],
+    retry_each: bool,
+) -> Result<DeleteOutcome, StorageError> {
     // The calls are made by a named function, not a closure's async block: the latter trips
     // the compiler's Send inference for the handler future (rust-lang/rust#102211).
     let calls: Vec<_> = keys
         .chunks(CHUNK_SIZE)
-        .map(|chunk| delete_chunk(bucket, chunk))
+        .map(|chunk| delete_chunk(bucket, chunk, retry_each))
         .collect();
     let results = stream::iter(calls)
         .buffered(CONCURRENT_CHUNKS)
@@ -81,8 +138,47 @@ async fn delete_keys(bucket: &S3Bucket, keys: &[String]) -> Result<DeleteOutcome
 async fn delete_chunk<'a>(
     bucket: &'a S3Bucket,
     chunk: &'a [String],
+    retry_each: bool,
 ) -> (&'a [String], Result<DeleteOutcome, StorageError>) {
-    (chunk, bucket.delete_objects(chunk).await)
+    let result = bucket.delete_objects(chunk).await;
+    match result {
+        Err(StorageError::Backend { code, message }) if retry_each && chunk.len() > 1 => {
+            tracing::warn!(
+                code,
+                message,
+                keys = chunk.len(),
+                "a DeleteObjects call failed; deleting its keys one by one"
+            );
+            (chunk, Ok(delete_one_by_one(bucket, chunk).await))
+        }
+        other => (chunk, other),
+    }
+}
+
+/// Each key in a call of its own, every failure reported for its key.
+async fn delete_one_by_one(bucket: &S3Bucket, keys: &[String]) -> DeleteOutcome {
+    let mut outcome = DeleteOutcome::default();
+    for key in keys {
+        match bucket.delete_objects(std::slice::from_ref(key)).await {
+            Ok(part) => {
+                outcome.deleted.extend(part.deleted);
+                outcome.errors.extend(part.errors);
+            }
+            Err(error) => {
+                tracing::error!(error = %ErrorChain(&error), "a DeleteObjects call of one key failed");
+                let code = match &error {
+                    StorageError::Backend { code, .. } => code.clone(),
+                    _ => "RequestFailed".to_owned(),
+                };
+                outcome.errors.push(KeyFailure {
+                    key: key.clone(),
+                    code,
+                    message: "the object store could not delete this key".to_owned(),
+                });
+            }
+        }
+    }
+    outcome
 }
 
 fn merge(

@@ -2,6 +2,7 @@
 //! development run needs no AWS and still goes through aws-sdk-s3 like production.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 
 use aws_credential_types::provider::SharedCredentialsProvider;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -27,6 +28,7 @@ pub struct EmbeddedS3 {
     pub access_key_id: String,
     pub secret_access_key: SecretString,
     pub addr: SocketAddr,
+    root: PathBuf,
     server: JoinHandle<()>,
 }
 
@@ -87,8 +89,14 @@ impl EmbeddedS3 {
             access_key_id,
             secret_access_key,
             addr,
+            root: settings.root.clone(),
             server,
         })
+    }
+
+    /// The folder holding one sub-folder per bucket.
+    pub fn root(&self) -> &Path {
+        &self.root
     }
 
     pub fn credentials(&self) -> SharedCredentialsProvider {

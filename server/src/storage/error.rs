@@ -11,6 +11,12 @@ pub enum StorageError {
     NoDefaultBucket,
     #[error("invalid key: {0}")]
     InvalidKey(String),
+    /// A key the store behind the alias cannot hold (the embedded store's files), with why.
+    #[error("{0}")]
+    NotStorable(String),
+    /// A content type the alias's `allowed_types` does not list.
+    #[error(transparent)]
+    TypeRefused(#[from] super::content::TypeRefused),
     /// The store could not be reached or did not answer in time.
     #[error("storage unreachable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),

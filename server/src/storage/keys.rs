@@ -1,5 +1,8 @@
 //! Object keys: prefix normalization and the checks that keep hostile keys out.
 
+use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory, NoncharacterCodePoint};
+use icu_properties::{CodePointMapData, CodePointSetData};
+
 use super::StorageError;
 
 /// S3's limit on a key, in bytes.
@@ -60,12 +63,48 @@ fn check_segment(segment: &str) -> Result<(), StorageError> {
             "`.` and `..` are not allowed as path segments".into(),
         ));
     }
-    if segment.chars().any(char::is_control) {
-        return Err(StorageError::InvalidKey(
-            "control characters are not allowed".into(),
-        ));
+    if let Some((c, why)) = segment
+        .chars()
+        .find_map(|c| forbidden(c).map(|why| (c, why)))
+    {
+        return Err(StorageError::InvalidKey(format!(
+            "U+{:04X} is {why}; keys must show what they name",
+            u32::from(c)
+        )));
     }
     Ok(())
+}
+
+/// Why `c` may not be in a key: characters that are invisible or change how the rest is
+/// shown, so a listing would show another name than the key's (`a\u{202E}fdp.exe` reads as
+/// `aexe.pdf`). Control characters (Cc), format characters (Cf: bidirectional controls,
+/// zero-width characters, the byte order mark, soft hyphen), line and paragraph separators
+/// (Zl, Zp), the other default-ignorable code points (variation selectors, Hangul fillers,
+/// the combining grapheme joiner) and noncharacters.
+///
+/// Other characters are kept byte for byte: a key is not normalized (NFC and NFD spellings
+/// of one name are two keys, as in S3), so the key a client sent is the key it reads back.
+fn forbidden(c: char) -> Option<&'static str> {
+    match CodePointMapData::<GeneralCategory>::new().get(c) {
+        GeneralCategory::Control => return Some("a control character"),
+        GeneralCategory::Format => {
+            return Some(
+                "an invisible format character (a bidirectional control, a zero-width \
+                 character or a byte order mark)",
+            );
+        }
+        GeneralCategory::LineSeparator | GeneralCategory::ParagraphSeparator => {
+            return Some("a line or paragraph separator");
+        }
+        _ => {}
+    }
+    if CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c) {
+        return Some("an invisible character");
+    }
+    if CodePointSetData::new::<NoncharacterCodePoint>().contains(c) {
+        return Some("a Unicode noncharacter");
+    }
+    None
 }
 
 fn check_length(key: &str) -> Result<(), StorageError> {
@@ -104,6 +143,55 @@ mod tests {
         assert!(validate_key("/abs").is_err());
         assert!(join("p", "").is_err());
         assert!(join("p", "a/b").is_err());
+    }
+
+    #[test]
+    fn invisible_characters_are_refused() {
+        for c in [
+            '\u{202E}',
+            '\u{202A}',
+            '\u{2066}',
+            '\u{200E}',
+            '\u{200F}',
+            '\u{061C}',
+            '\u{200B}',
+            '\u{200C}',
+            '\u{200D}',
+            '\u{2060}',
+            '\u{FEFF}',
+            '\u{00AD}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{034F}',
+            '\u{115F}',
+            '\u{3164}',
+            '\u{FE0F}',
+            '\u{180E}',
+            '\u{E0041}',
+            '\u{FFFE}',
+            '\u{85}',
+        ] {
+            let key = format!("a{c}fdp.exe");
+            let error = validate_key(&key).unwrap_err().to_string();
+            assert!(
+                error.contains(&format!("U+{:04X}", u32::from(c))),
+                "{error}"
+            );
+            assert!(normalize_prefix(&format!("p{c}/")).is_err(), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn keys_are_kept_as_sent_without_normalization() {
+        let nfc = "caf\u{E9}.txt";
+        let nfd = "cafe\u{301}.txt";
+        assert!(validate_key(nfc).is_ok());
+        assert!(validate_key(nfd).is_ok(), "a combining mark is visible");
+        assert_eq!(join("", nfd).unwrap(), nfd, "no normalization");
+        assert!(
+            validate_key("a b,c\u{3000}d.txt").is_ok(),
+            "spaces and commas are fine"
+        );
     }
 
     #[test]

@@ -43,7 +43,8 @@ impl Bucket {
     ) -> Result<(), StorageError> {
         let checksum = Crc32c::of(&body);
         self.store
-            .put_object(key, body, content_type, &checksum)
+            // Hoist's own NDJSON, never active content: no disposition.
+            .put_object(key, body, content_type, None, &checksum)
             .await
     }
 

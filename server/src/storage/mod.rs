@@ -6,8 +6,10 @@
 
 mod check;
 pub(crate) mod checksum;
+pub(crate) mod content;
 pub(crate) mod delete;
 pub mod embedded;
+mod embedded_keys;
 mod error;
 pub(crate) mod keys;
 mod lifecycle;
@@ -16,7 +18,7 @@ pub(crate) mod model;
 mod s3;
 pub(crate) mod upload;
 
-pub use check::{alias_problem, check_buckets, check_delete, check_list};
+pub use check::{alias_problem, check_buckets, check_delete, check_embedded, check_list};
 pub use error::{StorageError, Unready};
 
 use std::collections::BTreeMap;
@@ -26,7 +28,9 @@ use futures_util::future::join_all;
 
 use crate::aws;
 use crate::config::Settings;
+use content::{ContentPolicy, TypePattern};
 use embedded::EmbeddedS3;
+use embedded_keys::EmbeddedLayout;
 use s3::{Connection, S3Bucket};
 
 /// One configured alias and the bucket behind it; a clone shares the client.
@@ -38,6 +42,11 @@ pub struct Bucket {
     pub region: String,
     pub assumes_role: bool,
     store: S3Bucket,
+    /// What this alias stores: `allowed_types` and how active content is stored.
+    policy: ContentPolicy,
+    /// Where the embedded store keeps this bucket, when it lives there: its keys are
+    /// checked against what a filesystem can hold before any call.
+    embedded: Option<EmbeddedLayout>,
 }
 
 impl Bucket {
@@ -107,14 +116,23 @@ impl Buckets {
             if on_embedded.is_some() {
                 store.ensure_exists().await?;
             }
+            // The patterns were checked with the configuration.
+            let allowed = route.allowed_types.as_ref().map(|types| {
+                types
+                    .iter()
+                    .filter_map(|pattern| TypePattern::parse(pattern).ok())
+                    .collect()
+            });
             by_alias.insert(
                 alias.clone(),
                 Bucket {
                     alias: alias.clone(),
+                    embedded: on_embedded.map(|store| EmbeddedLayout::new(store.root(), &name)),
                     name,
                     region,
                     assumes_role: route.role_arn.is_some(),
                     store,
+                    policy: ContentPolicy::new(allowed, route.inline_active_content),
                 },
             );
         }

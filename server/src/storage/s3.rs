@@ -110,6 +110,7 @@ impl S3Bucket {
         key: &str,
         body: Bytes,
         content_type: &str,
+        disposition: Option<&str>,
         crc32c: &str,
     ) -> Result<(), StorageError> {
         self.client
@@ -117,6 +118,7 @@ impl S3Bucket {
             .bucket(self.bucket())
             .key(key)
             .content_type(content_type)
+            .set_content_disposition(disposition.map(str::to_owned))
             .checksum_crc32_c(crc32c)
             .body(ByteStream::from(body))
             .customize()
@@ -134,6 +136,7 @@ impl S3Bucket {
         &self,
         key: &str,
         content_type: &str,
+        disposition: Option<&str>,
     ) -> Result<String, StorageError> {
         let output = self
             .client
@@ -141,6 +144,7 @@ impl S3Bucket {
             .bucket(self.bucket())
             .key(key)
             .content_type(content_type)
+            .set_content_disposition(disposition.map(str::to_owned))
             .checksum_algorithm(ChecksumAlgorithm::Crc32C)
             .checksum_type(ChecksumType::FullObject)
             .send()

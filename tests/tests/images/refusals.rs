@@ -20,12 +20,12 @@ async fn every_refusal_stores_nothing() {
         (
             json!({"base64": STANDARD.encode(GIF), "contentType": "image/svg+xml"}),
             415,
-            "unsupported-media-type",
+            "unsupported-content-type",
         ),
         (
             json!({"base64": STANDARD.encode(GIF), "contentType": "text/html"}),
             415,
-            "unsupported-media-type",
+            "unsupported-content-type",
         ),
         (
             json!({"base64": STANDARD.encode(GIF), "contentType": "image/jpeg"}),

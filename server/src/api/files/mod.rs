@@ -7,23 +7,25 @@ mod types;
 
 use std::sync::Arc;
 
-use poem::Request;
 use poem::web::Data;
+use poem::{Endpoint, EndpointExt, Request};
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Header, Query};
 use poem_openapi::payload::Json;
 
 pub use payload::{FileForm, RawBody};
-pub use types::{DeleteReport, FilePage, ListResponse, ListedFile, PageResponse};
+pub use types::{DeleteReport, DeleteRequest, FilePage, ListResponse, ListedFile, PageResponse};
 
 use super::Tag;
 use super::objects::StoredObject;
 use crate::audit::Who;
-use crate::auth::{BearerAuth, Level};
-use crate::http::{self, ApiResult, Refused, SupremeToken, ok};
+use crate::auth::{BearerAuth, Level, bearer_token};
+use crate::http::body_limit::buffer_body;
+use crate::http::{self, ApiError, ApiResult, ErrorCode, JsonBody, Refused, SupremeToken, ok};
 use crate::state::AppState;
 use crate::storage::StorageError;
 use crate::storage::delete::KeyList;
+use crate::storage::keys::MAX_KEY_BYTES;
 use crate::storage::listing::PageRequest;
 use crate::storage::upload::UploadError;
 use crate::storage::upload::form::{self, FormQuery};
@@ -227,6 +229,67 @@ impl FilesApi {
             .deleted(Who::caller(Some(&claims)), &bucket.alias, &keys, &result);
         ok(DeleteReport::from(result?))
     }
+
+    /// Delete files (JSON list).
+    ///
+    /// The same batch delete as `DELETE /files`, for any key: the keys are a JSON array and
+    /// are used exactly as sent (not trimmed, not split), so keys with commas, spaces or a
+    /// leading space work. Duplicates are removed; at most `delete.max_keys` (10,000 by
+    /// default), each checked like an upload's key. The body may be as large as that many
+    /// keys of 1024 bytes need (413 `payload-too-large` beyond).
+    #[oai(
+        path = "/files/delete",
+        method = "post",
+        operation_id = "deleteFileList",
+        transform = "read_delete_body"
+    )]
+    async fn delete_file_list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        body: JsonBody<DeleteRequest>,
+    ) -> ApiResult<DeleteReport, (SupremeToken, StorageError)> {
+        let claims = state.require(&auth, Level::Supreme)?;
+        let DeleteRequest { bucket_name, keys } = body.0;
+        let bucket = state.buckets.resolve(bucket_name.as_deref())?;
+        let keys = KeyList::from_keys(keys, state.settings.delete.max_keys)?;
+        let result = bucket.delete(&keys).await;
+        state
+            .audit
+            .deleted(Who::caller(Some(&claims)), &bucket.alias, &keys, &result);
+        ok(DeleteReport::from(result?))
+    }
+}
+
+/// The largest `POST /files/delete` body for `max_keys` keys: each key at most 1024 bytes,
+/// twice that when JSON escapes every byte of it (`\"`, `\\`), plus quotes and commas.
+fn delete_body_limit(max_keys: usize) -> u64 {
+    (max_keys as u64).saturating_mul(2 * MAX_KEY_BYTES as u64 + 4) + 4096
+}
+
+/// Reads the body of `POST /files/delete` into memory within [`delete_body_limit`], after
+/// checking the token, so that only supreme callers make Hoist buffer anything.
+fn read_delete_body<E: Endpoint + 'static>(endpoint: E) -> impl Endpoint {
+    endpoint.around(|endpoint, mut request| async move {
+        let state = request
+            .data::<Arc<AppState>>()
+            .cloned()
+            .ok_or_else(|| ApiError::internal("the application state is not attached"))?;
+        state
+            .auth
+            .authorize(bearer_token(&request).as_deref(), Level::Supreme)
+            .map_err(ApiError::from)?;
+        let max_keys = state.settings.delete.max_keys;
+        let limit = delete_body_limit(max_keys);
+        let too_large = || {
+            ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("the body is over {limit} bytes, more than {max_keys} keys need"),
+            )
+        };
+        buffer_body(&mut request, limit, too_large).await?;
+        endpoint.call(request).await
+    })
 }
 
 /// The declared body length, a bound used to size buffers and refuse oversized bodies early.

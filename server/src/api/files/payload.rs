@@ -70,7 +70,7 @@ impl<'a> ApiExtractor<'a> for FileForm {
             .and_then(|content_type| multer::parse_boundary(content_type).ok())
             .ok_or_else(|| {
                 ApiError::new(
-                    ErrorCode::UnsupportedMediaType,
+                    ErrorCode::UnsupportedContentType,
                     "this route takes multipart/form-data with a boundary",
                 )
             })?;

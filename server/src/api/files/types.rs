@@ -58,6 +58,18 @@ impl From<ListingPage> for FilePage {
     }
 }
 
+/// The body of `POST /files/delete`.
+#[derive(Debug, Object, serde::Deserialize)]
+#[oai(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteRequest {
+    /// Bucket alias (default: the configured default alias).
+    pub bucket_name: Option<String>,
+    /// The object keys, exactly as stored: not trimmed or split, so commas and spaces are
+    /// part of a key.
+    pub keys: Vec<String>,
+}
+
 /// The outcome of a batch delete.
 #[derive(Debug, Object)]
 pub struct DeleteReport {

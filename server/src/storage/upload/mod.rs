@@ -29,7 +29,8 @@ mod settings_check;
 pub(crate) mod spool;
 
 pub use body::{BodyReader, Limits};
-pub use checks::{Expected, resolve_content_type, validate_content_type};
+use checks::is_generic;
+pub use checks::{Expected, OCTET_STREAM, validate_content_type};
 pub use error::UploadError;
 pub use outcome::Stored;
 pub use settings_check::check;
@@ -45,6 +46,7 @@ use tokio::sync::watch;
 use crate::config::UploadSettings;
 use crate::metrics::Metrics;
 use crate::storage::checksum::Crc32c;
+use crate::storage::content::{ContentPolicy, StoredType};
 use crate::storage::s3::S3Bucket;
 use crate::storage::{Bucket, StorageError};
 use budget::{Budget, Reservation};
@@ -114,7 +116,18 @@ impl Bucket {
     where
         S: Stream<Item = Result<Bytes, UploadError>> + Unpin + Send,
     {
-        uploads.receive(&self.store, spec, source).await
+        self.check_storable(&spec.key)?;
+        uploads
+            .receive(&self.store, &self.policy, spec, source)
+            .await
+    }
+
+    /// Refuses a key the embedded store cannot hold, before any byte is read.
+    fn check_storable(&self, key: &str) -> Result<(), StorageError> {
+        match &self.embedded {
+            Some(layout) => layout.check_put(key).map_err(StorageError::NotStorable),
+            None => Ok(()),
+        }
     }
 
     /// Stores an object that is already whole in memory with one PutObject; S3 verifies
@@ -126,9 +139,17 @@ impl Bucket {
         content_type: &str,
         checksum: String,
     ) -> Result<Uploaded, StorageError> {
+        self.check_storable(&key)?;
+        let stored = self.policy.resolve(Some(content_type), &bytes, &key)?;
         let size = bytes.len() as u64;
         self.store
-            .put_object(&key, bytes, content_type, &checksum)
+            .put_object(
+                &key,
+                bytes,
+                content_type,
+                stored.disposition.as_deref(),
+                &checksum,
+            )
             .await?;
         Ok(Uploaded {
             key,
@@ -189,6 +210,7 @@ impl Uploads {
     async fn receive<S>(
         &self,
         bucket: &S3Bucket,
+        policy: &ContentPolicy,
         spec: UploadSpec,
         source: S,
     ) -> Result<Staged, UploadError>
@@ -197,6 +219,11 @@ impl Uploads {
     {
         if let Some(content_type) = &spec.content_type {
             validate_content_type(content_type)?;
+            // A declared type the alias refuses is refused before any byte is read; a type
+            // that is only sniffed is checked once the first bytes are in.
+            if !is_generic(content_type) {
+                policy.check(content_type).map_err(StorageError::from)?;
+            }
         }
         let activity = self.activity.enter();
         let mut body = BodyReader::new(source, self.limits);
@@ -204,11 +231,13 @@ impl Uploads {
 
         let Some(first_chunk) = body.next_chunk().await? else {
             spec.expected.verify(digest.crc, digest.sha256.as_ref())?;
-            let content_type = resolve_content_type(spec.content_type.as_deref(), b"");
+            let stored = policy
+                .resolve(spec.content_type.as_deref(), b"", &spec.key)
+                .map_err(StorageError::from)?;
             return Ok(self.staged(
                 bucket,
                 spec.key,
-                content_type,
+                stored,
                 &digest,
                 Kind::Single(None),
                 activity,
@@ -217,19 +246,23 @@ impl Uploads {
         let first = self
             .fill(&mut body, &mut digest, first_chunk, spec.size_hint)
             .await?;
-        let content_type =
-            resolve_content_type(spec.content_type.as_deref(), sniff_of(&first.data));
+        let stored = policy
+            .resolve(
+                spec.content_type.as_deref(),
+                sniff_of(&first.data),
+                &spec.key,
+            )
+            .map_err(StorageError::from)?;
         let Some(next_chunk) = body.next_chunk().await? else {
             // The whole body fits in one part: one PutObject at commit.
             spec.expected.verify(digest.crc, digest.sha256.as_ref())?;
             let kind = Kind::Single(Some((first.data, first.reservation)));
-            return Ok(self.staged(bucket, spec.key, content_type, &digest, kind, activity));
+            return Ok(self.staged(bucket, spec.key, stored, &digest, kind, activity));
         };
         body.push_back(next_chunk);
 
         let mut upload =
-            MultipartUpload::start(bucket, &spec.key, &content_type, self.cleanup_context())
-                .await?;
+            MultipartUpload::start(bucket, &spec.key, &stored, self.cleanup_context()).await?;
         upload.send(1, first);
         let sent = async {
             self.send_remaining_parts(&mut upload, &mut body, &mut digest, spec.size_hint)
@@ -242,7 +275,7 @@ impl Uploads {
             return Err(error);
         }
         let kind = Kind::Multipart(upload);
-        Ok(self.staged(bucket, spec.key, content_type, &digest, kind, activity))
+        Ok(self.staged(bucket, spec.key, stored, &digest, kind, activity))
     }
 
     /// Fills and sends parts 2, 3, … until the body ends, holding at most
@@ -333,7 +366,7 @@ impl Uploads {
         &self,
         bucket: &S3Bucket,
         key: String,
-        content_type: String,
+        stored: StoredType,
         digest: &Digest,
         kind: Kind,
         activity: ActivityToken,
@@ -341,7 +374,8 @@ impl Uploads {
         Staged {
             bucket: bucket.clone(),
             key,
-            content_type,
+            content_type: stored.content_type,
+            disposition: stored.disposition,
             size: digest.size,
             checksum: digest.crc.to_base64(),
             kind,
@@ -384,6 +418,8 @@ pub struct Staged {
     bucket: S3Bucket,
     key: String,
     content_type: String,
+    /// `attachment; filename=…` for active content the alias does not serve inline.
+    disposition: Option<String>,
     size: u64,
     checksum: String,
     kind: Kind,
@@ -413,6 +449,7 @@ impl Staged {
             bucket,
             key,
             content_type,
+            disposition,
             size,
             checksum,
             kind,
@@ -422,7 +459,7 @@ impl Staged {
             Kind::Single(part) => {
                 let data = part.map(|(data, _reservation)| data).unwrap_or_default();
                 bucket
-                    .put_object(&key, data, &content_type, &checksum)
+                    .put_object(&key, data, &content_type, disposition.as_deref(), &checksum)
                     .await?;
             }
             Kind::Multipart(upload) => upload.complete(&checksum, size).await?,

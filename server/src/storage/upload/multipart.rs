@@ -13,6 +13,7 @@ use super::{Activity, UploadError};
 use crate::metrics::Metrics;
 use crate::storage::StorageError;
 use crate::storage::checksum::Crc32c;
+use crate::storage::content::StoredType;
 use crate::storage::s3::{PartReceipt, S3Bucket};
 
 /// A filled part buffer and the budget it holds until S3 has it.
@@ -44,10 +45,12 @@ impl MultipartUpload {
     pub async fn start(
         bucket: &S3Bucket,
         key: &str,
-        content_type: &str,
+        stored: &StoredType,
         context: CleanupContext,
     ) -> Result<Self, UploadError> {
-        let upload_id = bucket.create_multipart_upload(key, content_type).await?;
+        let upload_id = bucket
+            .create_multipart_upload(key, &stored.content_type, stored.disposition.as_deref())
+            .await?;
         tracing::debug!(key, upload_id, "multipart upload started");
         Ok(Self {
             bucket: bucket.clone(),

@@ -46,7 +46,6 @@ codes_of!(StorageError {
     StorageError::UnknownBucket(_) | StorageError::NoDefaultBucket => UnknownBucket,
     StorageError::InvalidKey(_) => InvalidKey,
     StorageError::NotStorable(_) => KeyNotStorable,
-    StorageError::TypeRefused(_) => UnsupportedContentType,
     StorageError::InvalidCursor(_) => InvalidCursor,
     StorageError::Unavailable(_) | StorageError::Backend { .. } => StorageUnavailable,
     StorageError::InvalidLimit { .. }
@@ -89,6 +88,7 @@ codes_of!(UploadError {
     UploadError::Body(_) => IncompleteBody,
     UploadError::Form(_) => InvalidForm,
     UploadError::MissingFile => MissingFile,
+    UploadError::TypeRefused(_) => UnsupportedContentType,
     UploadError::Spool(_) | UploadError::Buffer(_) | UploadError::Task(_) => Internal,
 } via {
     UploadError::Storage(storage) => StorageError[storage],
@@ -118,7 +118,7 @@ impl FailureReason for UploadError {
 }
 
 codes_of!(ImageError {
-    ImageError::UnsupportedContentType { .. } => UnsupportedContentType,
+    ImageError::UnsupportedContentType { .. } | ImageError::TypeRefused(_) => UnsupportedContentType,
     ImageError::DataUrlMismatch { .. }
     | ImageError::ContentTypeMismatch { .. } => ContentTypeMismatch,
     ImageError::TooLarge { .. } | ImageError::BodyTooLarge { .. } => FileTooLarge,

@@ -44,4 +44,20 @@ pub enum ImageError {
     Check(#[source] tokio::task::JoinError),
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// A content type the images alias's `allowed_types` does not list.
+    #[error(transparent)]
+    TypeRefused(#[from] crate::storage::content::TypeRefused),
+}
+
+/// `Bucket::put_whole` fails only by the store or by the alias's type policy; anything else
+/// from the upload pipeline would be Hoist's own fault.
+impl From<crate::storage::upload::UploadError> for ImageError {
+    fn from(error: crate::storage::upload::UploadError) -> Self {
+        use crate::storage::upload::UploadError;
+        match error {
+            UploadError::Storage(storage) => Self::Storage(storage),
+            UploadError::TypeRefused(refused) => Self::TypeRefused(refused),
+            other => Self::Internal(other.to_string()),
+        }
+    }
 }

@@ -14,9 +14,6 @@ pub enum StorageError {
     /// A key the store behind the alias cannot hold (the embedded store's files), with why.
     #[error("{0}")]
     NotStorable(String),
-    /// A content type the alias's `allowed_types` does not list.
-    #[error(transparent)]
-    TypeRefused(#[from] super::content::TypeRefused),
     /// The store could not be reached or did not answer in time.
     #[error("storage unreachable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),

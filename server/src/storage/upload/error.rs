@@ -27,6 +27,9 @@ pub enum UploadError {
     MissingFile,
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// A content type the alias's `allowed_types` does not list.
+    #[error(transparent)]
+    TypeRefused(#[from] crate::storage::content::TypeRefused),
     /// The temporary file of a spooled upload failed.
     #[error("temporary file of a spooled upload")]
     Spool(#[source] std::io::Error),

@@ -138,7 +138,7 @@ impl Bucket {
         bytes: Bytes,
         content_type: &str,
         checksum: String,
-    ) -> Result<Uploaded, StorageError> {
+    ) -> Result<Uploaded, UploadError> {
         self.check_storable(&key)?;
         let stored = self.policy.resolve(Some(content_type), &bytes, &key)?;
         let size = bytes.len() as u64;
@@ -222,7 +222,7 @@ impl Uploads {
             // A declared type the alias refuses is refused before any byte is read; a type
             // that is only sniffed is checked once the first bytes are in.
             if !is_generic(content_type) {
-                policy.check(content_type).map_err(StorageError::from)?;
+                policy.check(content_type)?;
             }
         }
         let activity = self.activity.enter();
@@ -231,9 +231,7 @@ impl Uploads {
 
         let Some(first_chunk) = body.next_chunk().await? else {
             spec.expected.verify(digest.crc, digest.sha256.as_ref())?;
-            let stored = policy
-                .resolve(spec.content_type.as_deref(), b"", &spec.key)
-                .map_err(StorageError::from)?;
+            let stored = policy.resolve(spec.content_type.as_deref(), b"", &spec.key)?;
             return Ok(self.staged(
                 bucket,
                 spec.key,
@@ -246,13 +244,11 @@ impl Uploads {
         let first = self
             .fill(&mut body, &mut digest, first_chunk, spec.size_hint)
             .await?;
-        let stored = policy
-            .resolve(
-                spec.content_type.as_deref(),
-                sniff_of(&first.data),
-                &spec.key,
-            )
-            .map_err(StorageError::from)?;
+        let stored = policy.resolve(
+            spec.content_type.as_deref(),
+            sniff_of(&first.data),
+            &spec.key,
+        )?;
         let Some(next_chunk) = body.next_chunk().await? else {
             // The whole body fits in one part: one PutObject at commit.
             spec.expected.verify(digest.crc, digest.sha256.as_ref())?;

@@ -6,13 +6,17 @@ use std::sync::Arc;
 
 use poem::endpoint::make_sync;
 use poem::http::header;
-use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
-use poem::middleware::Compression;
-use poem::{Endpoint, EndpointExt, IntoResponse, Route, Server, get};
+use poem::{Endpoint, EndpointExt, IntoResponse, Route, get};
+use tokio::net::TcpListener;
 
 use crate::auth::{AuthConfigError, Authenticator};
 use crate::config::{ConfigProblem, Settings};
+use crate::http::compress::compress_response;
 use crate::http::middleware::observe;
+use crate::http::rate_limit::limit_rates;
+use crate::http::refusal::Refusals;
+use crate::http::serve::{self, Timeouts};
+use crate::limits::RateLimits;
 use crate::images::ImageRules;
 use crate::metrics::Metrics;
 use crate::state::AppState;
@@ -46,7 +50,7 @@ fn list(problems: &[ConfigProblem]) -> String {
 
 /// A bound, not yet serving, gateway.
 pub struct Application {
-    acceptor: TcpAcceptor,
+    listener: TcpListener,
     addr: SocketAddr,
     state: Arc<AppState>,
     embedded: Option<EmbeddedS3>,
@@ -92,16 +96,12 @@ impl Application {
             ImageRules::from_settings(&settings.images, &settings.files, &settings.buckets)
                 .map_err(StartError::Config)?;
         let bind = settings.server.bind;
-        let acceptor = TcpListener::bind(bind)
-            .into_acceptor()
+        let listener = TcpListener::bind(bind)
             .await
             .map_err(|source| StartError::Bind { addr: bind, source })?;
-        let addr = acceptor
-            .local_addr()
-            .first()
-            .and_then(|a| a.as_socket_addr().copied())
-            .unwrap_or(bind);
+        let addr = listener.local_addr().unwrap_or(bind);
         let uploads = Uploads::new(&settings.upload, metrics.clone());
+        let limits = RateLimits::from_settings(&settings);
         let state = Arc::new(AppState {
             settings: Arc::new(settings),
             buckets,
@@ -110,9 +110,10 @@ impl Application {
             triggers,
             uploads,
             images,
+            limits,
         });
         Ok(Self {
-            acceptor,
+            listener,
             addr,
             state,
             embedded,
@@ -136,11 +137,35 @@ impl Application {
     /// Serves until `shutdown` resolves, then lets in-flight requests finish within
     /// `server.shutdown_timeout`.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
-        let timeout = self.state.settings.server.shutdown_timeout;
+        let server = &self.state.settings.server;
+        let timeout = server.shutdown_timeout;
+        let timeouts = Timeouts {
+            header: server.header_timeout,
+            idle: server.idle_timeout,
+        };
+        let refusals = Refusals::new(self.state.metrics.refused.clone());
+        // Keyed rate limiters forget clients whose allowance is whole again, every minute.
+        let sweeper = tokio::spawn({
+            let state = self.state.clone();
+            async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+                loop {
+                    every.tick().await;
+                    state.limits.sweep();
+                }
+            }
+        });
         tracing::info!(addr = %self.addr, "hoist listening");
-        Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(routes(self.state.clone()), shutdown, Some(timeout))
-            .await?;
+        serve::serve(
+            self.listener,
+            routes(self.state.clone()),
+            timeouts,
+            refusals,
+            shutdown,
+            timeout,
+        )
+        .await;
+        sweeper.abort();
         // Requests cut off by the shutdown leave multipart uploads to abort; give those aborts
         // the same grace before the process (and the embedded store) goes.
         if tokio::time::timeout(timeout, self.state.uploads.idle())
@@ -183,8 +208,9 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint + 'static {
         .nest("/docs", service.swagger_ui())
         .at("/metrics", get(render_metrics))
         .nest("/", service)
+        .around(limit_rates)
         .data(state)
-        .with(Compression::new())
+        .around(compress_response)
         .around(move |ep, req| {
             let metrics = metrics.clone();
             async move { Ok(observe(ep, req, metrics).await) }

@@ -3,7 +3,8 @@
 //! `app` wires everything; `api` holds the HTTP operations; `images` the base64 image checks;
 //! `storage` the S3 side; `config` the settings; `auth` the tokens; `http` the envelopes and
 //! middleware; `triggers` the Lambda, Step Functions and webhook plugins behind
-//! `POST /trigger/{name}`; `validation` runs the checks each of them has of its own section.
+//! `POST /trigger/{name}`; `limits` the request rate limits; `validation` runs the checks each
+//! of them has of its own section.
 
 pub mod api;
 pub mod app;
@@ -12,6 +13,7 @@ pub(crate) mod aws;
 pub mod config;
 pub(crate) mod http;
 pub mod images;
+pub(crate) mod limits;
 pub(crate) mod metrics;
 pub mod state;
 pub mod storage;

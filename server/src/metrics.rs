@@ -34,6 +34,8 @@ pub struct Metrics {
     pub trigger_calls: IntCounterVec,
     /// Trigger call duration by trigger name and kind.
     pub trigger_duration: HistogramVec,
+    /// Connections and requests turned away to protect the gateway, by reason.
+    pub refused: IntCounterVec,
 }
 
 impl Metrics {
@@ -93,6 +95,14 @@ impl Metrics {
             &["name", "kind"],
         )
         .expect("static metric definition");
+        let refused = IntCounterVec::new(
+            Opts::new(
+                "refused_total",
+                "Connections and requests refused to protect the gateway, by reason",
+            ),
+            &["reason"],
+        )
+        .expect("static metric definition");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(request_duration.clone()),
@@ -103,6 +113,7 @@ impl Metrics {
             Box::new(uploads_spooled.clone()),
             Box::new(trigger_calls.clone()),
             Box::new(trigger_duration.clone()),
+            Box::new(refused.clone()),
         ] {
             registry
                 .register(collector)
@@ -119,6 +130,7 @@ impl Metrics {
             uploads_spooled,
             trigger_calls,
             trigger_duration,
+            refused,
         }
     }
 

@@ -6,6 +6,7 @@ use crate::auth::{AuthError, Authenticator, BearerAuth, Claims, Level};
 use crate::config::Settings;
 use crate::http::ApiError;
 use crate::images::ImageRules;
+use crate::limits::RateLimits;
 use crate::metrics::Metrics;
 use crate::storage::Buckets;
 use crate::storage::upload::Uploads;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub uploads: Uploads,
     /// What `POST /images` accepts, resolved from `[images]` at start-up.
     pub images: ImageRules,
+    /// Request rate limits (`[limits]`, triggers' `rate_limit`).
+    pub(crate) limits: RateLimits,
 }
 
 impl AppState {

@@ -7,7 +7,7 @@
 
 use crate::config::{ConfigProblem, ConfigSource, Settings};
 use crate::storage::{self, upload};
-use crate::{auth, aws, images, telemetry, triggers};
+use crate::{auth, aws, http, images, limits, telemetry, triggers};
 
 /// Reads the settings from `source` and checks them for its environment, listing every
 /// problem at once: those of reading (missing files, unknown keys) and those of every section.
@@ -41,6 +41,8 @@ fn problems_of(settings: &Settings, production: bool) -> Vec<ConfigProblem> {
     problems.extend(storage::check_list(&settings.list));
     problems.extend(storage::check_delete(&settings.delete));
     problems.extend(triggers::check(&settings.triggers));
+    problems.extend(http::serve::check(&settings.server));
+    problems.extend(limits::check(settings));
     problems
 }
 

@@ -12,8 +12,8 @@ pub use level::Level;
 pub use problem::ConfigProblem;
 pub use routes::{BucketRoute, FilesRoute, ImagesRoute, LambdaMode, TriggerRoute, is_valid_alias};
 pub use sections::{
-    AuthAlgorithm, AuthSettings, AwsSettings, DeleteSettings, EmbeddedStorage, ListSettings,
-    LogFormat, ServerSettings, StorageSettings, TelemetrySettings, UploadSettings,
+    AuthAlgorithm, AuthSettings, AwsSettings, DeleteSettings, EmbeddedStorage, LimitsSettings,
+    ListSettings, LogFormat, ServerSettings, StorageSettings, TelemetrySettings, UploadSettings,
 };
 
 use std::collections::BTreeMap;
@@ -37,6 +37,7 @@ pub struct Settings {
     pub list: ListSettings,
     pub delete: DeleteSettings,
     pub telemetry: TelemetrySettings,
+    pub limits: LimitsSettings,
     /// Bucket aliases from `routes.toml`: the only names clients may use.
     pub buckets: BTreeMap<String, BucketRoute>,
     pub files: FilesRoute,

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
@@ -11,6 +12,7 @@ use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registr
 use poem_openapi::types::Type;
 use poem_openapi::{ApiResponse, Object};
 
+use super::refusal::{Refusal, RefusalNote};
 use super::{ErrorCode, correlation};
 
 /// The error body's content.
@@ -50,6 +52,10 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
     cause: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    /// Sent as `Retry-After` (whole seconds, at least 1).
+    retry_after: Option<Duration>,
+    /// Counted and logged once by the middleware as `hoist_refused_total{reason}`.
+    refusal: Option<Refusal>,
 }
 
 impl ApiError {
@@ -60,7 +66,26 @@ impl ApiError {
             code,
             message: message.into(),
             cause: None,
+            retry_after: None,
+            refusal: None,
         }
+    }
+
+    /// Tells the client when to try again (`Retry-After`).
+    pub fn retry_after(mut self, wait: Duration) -> Self {
+        self.retry_after = Some(wait);
+        self
+    }
+
+    /// Marks the error as a refusal that protects the gateway, counted on `/metrics`.
+    pub fn refused(mut self, refusal: Refusal) -> Self {
+        self.refusal = Some(refusal);
+        self
+    }
+
+    /// The refusal this error is, if any.
+    pub fn refusal(&self) -> Option<Refusal> {
+        self.refusal
     }
 
     /// Answers with `status` instead of the code's default.
@@ -112,6 +137,13 @@ impl ApiError {
         Self::new(code, message).with_status(status)
     }
 
+    fn refusal_note(&self) -> Option<RefusalNote> {
+        self.refusal.map(|refusal| RefusalNote {
+            refusal,
+            message: self.message.clone(),
+        })
+    }
+
     fn log_cause(&self) -> Option<Cause> {
         self.cause.clone().map(|error| Cause {
             code: self.code,
@@ -148,6 +180,16 @@ impl IntoResponse for ApiError {
         let mut response = Json(self.envelope())
             .with_status(self.status)
             .into_response();
+        if let Some(wait) = self.retry_after {
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            response.headers_mut().insert(
+                poem::http::header::RETRY_AFTER,
+                poem::http::HeaderValue::from(seconds.max(1)),
+            );
+        }
+        if let Some(note) = self.refusal_note() {
+            response.set_data(note);
+        }
         if let Some(cause) = self.log_cause() {
             response.set_data(cause);
         }
@@ -176,7 +218,14 @@ const ERROR_STATUSES: &[(u16, &str)] = &[
         "The request conflicts with an earlier one (an Idempotency-Key reused with another payload).",
     ),
     (413, "The body or file is larger than allowed."),
-    (415, "The content type is not accepted."),
+    (
+        415,
+        "The content type, or the request's Content-Encoding, is not accepted.",
+    ),
+    (
+        429,
+        "Over a rate limit; `Retry-After` says in how many seconds to try again.",
+    ),
     (
         500,
         "Hoist failed; the correlation id finds it in the logs.",
@@ -185,7 +234,10 @@ const ERROR_STATUSES: &[(u16, &str)] = &[
         502,
         "A downstream service (S3, Lambda, Step Functions, a webhook) failed or timed out.",
     ),
-    (503, "A store is unreachable."),
+    (
+        503,
+        "A store is unreachable, or the server is busy (`Retry-After` says when to retry).",
+    ),
 ];
 
 impl ApiResponse for ApiError {
@@ -218,10 +270,14 @@ impl From<ApiError> for poem::Error {
         // A poem error's data replaces its response's when it becomes a response again, so
         // the cause travels as the error's data.
         let cause = error.log_cause();
+        let note = error.refusal_note();
         let mut error = poem::Error::from_response(error.into_response());
         error.set_error_message(message);
         if let Some(cause) = cause {
             error.set_data(cause);
+        }
+        if let Some(note) = note {
+            error.set_data(note);
         }
         error
     }

@@ -3,13 +3,19 @@
 //! own text; a failure of Hoist or downstream shows a fixed text and keeps the domain error as
 //! the cause, which the middleware logs once.
 
+use super::refusal::Refusal;
 use super::{ApiError, ErrorCode};
 use crate::auth::AuthError;
 use crate::images::ImageError;
+use crate::limits::Limited;
 use crate::metrics::FailureReason;
 use crate::storage::upload::UploadError;
 use crate::storage::{StorageError, Unready};
 use crate::triggers::TriggerError;
+
+/// What a busy server asks clients to wait before they retry: long enough for uploads that
+/// hold the budget to move on, short enough not to lose the client.
+pub const BUSY_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The client's message for a store that failed; S3's own message may name the real bucket.
 const STORE_FAILED: &str = "the object store failed or is unreachable";
@@ -63,7 +69,9 @@ impl From<&UploadError> for ErrorCode {
             UploadError::ChecksumMismatch { .. } => ErrorCode::ChecksumMismatch,
             UploadError::InvalidChecksum(_) => ErrorCode::InvalidChecksum,
             UploadError::InvalidContentType(_) => ErrorCode::InvalidContentType,
-            UploadError::Stalled(_) => ErrorCode::RequestTimeout,
+            UploadError::Stalled(_) | UploadError::TooSlow { .. } => ErrorCode::RequestTimeout,
+            UploadError::Busy(_) | UploadError::SpoolFull => ErrorCode::ServerBusy,
+            UploadError::FormHead { .. } => ErrorCode::InvalidForm,
             UploadError::Body(_) => ErrorCode::IncompleteBody,
             UploadError::Form(_) => ErrorCode::InvalidForm,
             UploadError::MissingFile => ErrorCode::MissingFile,
@@ -81,13 +89,28 @@ impl From<UploadError> for ApiError {
             UploadError::Storage(storage) => return storage.into(),
             error => error,
         };
-        match ErrorCode::from(&error) {
-            ErrorCode::Internal => ApiError::internal(error),
+        let refusal = match &error {
+            UploadError::Stalled(_) => Some(Refusal::StalledBody),
+            UploadError::TooSlow { .. } => Some(Refusal::SlowBody),
+            UploadError::Busy(_) => Some(Refusal::BudgetWait),
+            UploadError::SpoolFull => Some(Refusal::SpoolFull),
+            UploadError::FormHead { .. } => Some(Refusal::FormHead),
+            _ => None,
+        };
+        let api = match ErrorCode::from(&error) {
+            ErrorCode::Internal => return ApiError::internal(error),
             // A broken-off body's cause is worth a debug line, not the client's attention.
             ErrorCode::IncompleteBody => {
-                ApiError::new(ErrorCode::IncompleteBody, error.to_string()).caused_by(error)
+                return ApiError::new(ErrorCode::IncompleteBody, error.to_string()).caused_by(error);
+            }
+            ErrorCode::ServerBusy => {
+                ApiError::new(ErrorCode::ServerBusy, error.to_string()).retry_after(BUSY_RETRY_AFTER)
             }
             code => ApiError::new(code, error.to_string()),
+        };
+        match refusal {
+            Some(refusal) => api.refused(refusal),
+            None => api,
         }
     }
 }
@@ -163,6 +186,21 @@ impl From<TriggerError> for ApiError {
             _ => return ApiError::new(ErrorCode::from(&error), error.to_string()),
         };
         ApiError::new(ErrorCode::TriggerFailed, message).caused_by(error)
+    }
+}
+
+impl From<Limited> for ApiError {
+    fn from(limited: Limited) -> Self {
+        let wait = limited.retry_after.as_secs() + u64::from(limited.retry_after.subsec_nanos() > 0);
+        let message = format!(
+            "over the {} rate limit of {}; retry in {} s",
+            limited.limit,
+            limited.rate,
+            wait.max(1)
+        );
+        ApiError::new(ErrorCode::RateLimited, message)
+            .retry_after(limited.retry_after)
+            .refused(Refusal::RateLimited)
     }
 }
 

@@ -26,7 +26,8 @@ pub struct Metrics {
     pub upload_failures: IntCounterVec,
     /// Multipart uploads aborted after a failure or disconnect.
     pub multipart_aborts: IntCounter,
-    /// Bytes of upload part buffers reserved right now (bounded by `upload.max_buffer_bytes`).
+    /// Bytes of the memory budget reserved right now: part buffers, and image and trigger
+    /// bodies while they are parsed (bounded by `upload.max_buffer_bytes`).
     pub upload_buffer_bytes: IntGauge,
     /// Form uploads held in a temporary file because `file` came before its destination.
     pub uploads_spooled: IntCounter,
@@ -74,7 +75,7 @@ impl Metrics {
         .expect("static metric definition");
         let upload_buffer_bytes = IntGauge::new(
             "upload_buffer_bytes",
-            "Bytes of upload part buffers reserved right now",
+            "Bytes of the memory budget (part buffers, image and trigger bodies) reserved right now",
         )
         .expect("static metric definition");
         let uploads_spooled = IntCounter::new(

@@ -78,7 +78,13 @@ fn rss_mib(pid: u32) -> f64 {
             status
                 .lines()
                 .find_map(|line| line.strip_prefix("VmRSS:"))
-                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+                .and_then(|rest| {
+                    rest.trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                })
         })
         .unwrap_or(0.0)
         / 1024.0
@@ -115,8 +121,13 @@ pub async fn run(gateway: &BinaryServer, token: &str, minutes: u64) -> String {
         .expect("a client");
     let mut tasks = Vec::new();
     for client in 0..UPLOADERS {
-        let (shared, http, base, token, data) =
-            (shared.clone(), http.clone(), base.clone(), token.to_owned(), data.clone());
+        let (shared, http, base, token, data) = (
+            shared.clone(),
+            http.clone(),
+            base.clone(),
+            token.to_owned(),
+            data.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut state = 0x9E37_79B9_7F4A_7C15 ^ (client as u64 + 1);
             let mut n = 0u64;
@@ -182,7 +193,9 @@ pub async fn run(gateway: &BinaryServer, token: &str, minutes: u64) -> String {
                     continue;
                 };
                 for byte in head.iter().chain(std::iter::repeat(&b'a')) {
-                    if shared.stop.load(Ordering::Relaxed) || stream.write_all(&[*byte]).await.is_err() {
+                    if shared.stop.load(Ordering::Relaxed)
+                        || stream.write_all(&[*byte]).await.is_err()
+                    {
                         break;
                     }
                     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -229,7 +242,11 @@ pub async fn run(gateway: &BinaryServer, token: &str, minutes: u64) -> String {
             p99(minute.uploads),
             p99(minute.lists),
             statuses.join(" "),
-            if delta.is_empty() { "–".to_owned() } else { delta.join(", ") },
+            if delta.is_empty() {
+                "–".to_owned()
+            } else {
+                delta.join(", ")
+            },
             shared.slowloris_closed.swap(0, Ordering::Relaxed),
             rss_mib(pid),
         );

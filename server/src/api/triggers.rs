@@ -226,8 +226,12 @@ fn admit_then_read_body<E: Endpoint + 'static>(endpoint: E) -> impl Endpoint {
         // times the body, reserved before reading; the values themselves once they are
         // counted (a body of tiny values parses into many times its size).
         let declared = declared_length(&request).unwrap_or(limit).min(limit);
-        let compressed = is_compressed(&request).then_some(declared).unwrap_or(0);
-        let reserved = if compressed > 0 { compressed + 3 * limit } else { 3 * declared };
+        let compressed = if is_compressed(&request) { declared } else { 0 };
+        let reserved = if compressed > 0 {
+            compressed + 3 * limit
+        } else {
+            3 * declared
+        };
         let mut memory = state
             .uploads
             .reserve_memory(reserved)

@@ -31,7 +31,9 @@ fn coding(request: &Request) -> Result<Coding, ApiError> {
     let Some(value) = request.headers().get(header::CONTENT_ENCODING) else {
         return Ok(Coding::Identity);
     };
-    let value = String::from_utf8_lossy(value.as_bytes()).trim().to_ascii_lowercase();
+    let value = String::from_utf8_lossy(value.as_bytes())
+        .trim()
+        .to_ascii_lowercase();
     match value.as_str() {
         "" | "identity" => Ok(Coding::Identity),
         "gzip" | "x-gzip" => Ok(Coding::Gzip),

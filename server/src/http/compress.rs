@@ -34,7 +34,9 @@ fn negotiate(headers: &poem::http::HeaderMap) -> Option<CompressionAlgo> {
             let coding = parts.next()?.to_ascii_lowercase();
             let q = parts
                 .find_map(|param| param.strip_prefix("q="))
-                .map_or(Some(1000), |q| q.parse::<f32>().ok().map(|q| (q * 1000.0) as i32))?;
+                .map_or(Some(1000), |q| {
+                    q.parse::<f32>().ok().map(|q| (q * 1000.0) as i32)
+                })?;
             let (algo, rank) = match coding.as_str() {
                 "zstd" => (CompressionAlgo::ZSTD, 4),
                 "br" => (CompressionAlgo::BR, 3),
@@ -63,7 +65,10 @@ mod tests {
     fn the_best_accepted_coding_wins() {
         assert_eq!(accepting("gzip"), Some(CompressionAlgo::GZIP));
         assert_eq!(accepting("gzip, deflate, br"), Some(CompressionAlgo::BR));
-        assert_eq!(accepting("identity;q=0.5, gzip;q=1.0, br;q=0.3"), Some(CompressionAlgo::GZIP));
+        assert_eq!(
+            accepting("identity;q=0.5, gzip;q=1.0, br;q=0.3"),
+            Some(CompressionAlgo::GZIP)
+        );
         assert_eq!(accepting("*"), Some(CompressionAlgo::GZIP));
         assert_eq!(accepting("gzip;q=0, identity"), None);
         assert_eq!(accepting("compress, x-unknown"), None);

@@ -101,11 +101,11 @@ impl From<UploadError> for ApiError {
             ErrorCode::Internal => return ApiError::internal(error),
             // A broken-off body's cause is worth a debug line, not the client's attention.
             ErrorCode::IncompleteBody => {
-                return ApiError::new(ErrorCode::IncompleteBody, error.to_string()).caused_by(error);
+                return ApiError::new(ErrorCode::IncompleteBody, error.to_string())
+                    .caused_by(error);
             }
-            ErrorCode::ServerBusy => {
-                ApiError::new(ErrorCode::ServerBusy, error.to_string()).retry_after(BUSY_RETRY_AFTER)
-            }
+            ErrorCode::ServerBusy => ApiError::new(ErrorCode::ServerBusy, error.to_string())
+                .retry_after(BUSY_RETRY_AFTER),
             code => ApiError::new(code, error.to_string()),
         };
         match refusal {
@@ -191,7 +191,8 @@ impl From<TriggerError> for ApiError {
 
 impl From<Limited> for ApiError {
     fn from(limited: Limited) -> Self {
-        let wait = limited.retry_after.as_secs() + u64::from(limited.retry_after.subsec_nanos() > 0);
+        let wait =
+            limited.retry_after.as_secs() + u64::from(limited.retry_after.subsec_nanos() > 0);
         let message = format!(
             "over the {} rate limit of {}; retry in {} s",
             limited.limit,

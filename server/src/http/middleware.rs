@@ -48,7 +48,9 @@ pub async fn observe<E: Endpoint>(ep: Arc<E>, req: Request, metrics: Arc<Metrics
         span.in_scope(|| log_cause(status, &cause));
     }
     if let Some(note) = response.extensions_mut().remove::<RefusalNote>() {
-        span.in_scope(|| Refusals::new(metrics.refused.clone()).record(note.refusal, &note.message));
+        span.in_scope(|| {
+            Refusals::new(metrics.refused.clone()).record(note.refusal, &note.message)
+        });
     }
     metrics
         .requests

@@ -26,8 +26,8 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::refusal::{Refusal, Refusals};
+use super::watchdog::{Expired, Watchdog, Watched};
 use crate::config::{ConfigProblem, ServerSettings};
-use super::watchdog::{Expired, Watched, Watchdog};
 
 /// The connection timeouts of `[server]`.
 #[derive(Debug, Clone, Copy)]

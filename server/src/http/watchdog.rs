@@ -152,7 +152,10 @@ pub struct InFlight(Option<Arc<Watchdog>>);
 impl InFlight {
     /// Moves the token into a response body, which ends the request when hyper drops it.
     pub fn guard<B>(self, body: B) -> Guarded<B> {
-        Guarded { body, _in_flight: self }
+        Guarded {
+            body,
+            _in_flight: self,
+        }
     }
 }
 

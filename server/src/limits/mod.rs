@@ -188,14 +188,21 @@ mod tests {
 
     #[test]
     fn each_limit_counts_its_own_key() {
-        let limits = RateLimits::new(rate("2/min"), rate("3/min"), [("t".into(), rate("1/h").unwrap())]);
+        let limits = RateLimits::new(
+            rate("2/min"),
+            rate("3/min"),
+            [("t".into(), rate("1/h").unwrap())],
+        );
         let a: IpAddr = "10.0.0.1".parse().unwrap();
         let b: IpAddr = "10.0.0.2".parse().unwrap();
         assert!(limits.check_ip(a).is_ok());
         assert!(limits.check_ip(a).is_ok());
         let limited = limits.check_ip(a).unwrap_err();
         assert_eq!(limited.limit, "per-ip");
-        assert!(limited.retry_after > Duration::from_secs(20) && limited.retry_after <= Duration::from_secs(30));
+        assert!(
+            limited.retry_after > Duration::from_secs(20)
+                && limited.retry_after <= Duration::from_secs(30)
+        );
         assert!(limits.check_ip(b).is_ok());
         for _ in 0..3 {
             assert!(limits.check_principal("alice").is_ok());
@@ -220,7 +227,11 @@ mod tests {
     fn addresses_of_one_ipv6_network_share_a_key() {
         let limits = RateLimits::new(rate("1/min"), None, []);
         assert!(limits.check_ip("2001:db8:1:2::1".parse().unwrap()).is_ok());
-        assert!(limits.check_ip("2001:db8:1:2:ffff::9".parse().unwrap()).is_err());
+        assert!(
+            limits
+                .check_ip("2001:db8:1:2:ffff::9".parse().unwrap())
+                .is_err()
+        );
         assert!(limits.check_ip("2001:db8:1:3::1".parse().unwrap()).is_ok());
     }
 }

@@ -42,7 +42,8 @@ pub fn parse(text: &str) -> Result<Option<Rate>, String> {
     if text.eq_ignore_ascii_case("off") {
         return Ok(None);
     }
-    let bad = || format!("`{text}` is not a rate such as \"600/min\", \"10/s\", \"1000/h\" or \"off\"");
+    let bad =
+        || format!("`{text}` is not a rate such as \"600/min\", \"10/s\", \"1000/h\" or \"off\"");
     let (count, unit) = text.split_once('/').ok_or_else(bad)?;
     let count = NonZeroU32::from_str(count.trim()).map_err(|_| bad())?;
     let per = match unit.trim() {
@@ -65,7 +66,10 @@ mod tests {
         assert_eq!(rate.per, Duration::from_secs(60));
         assert_eq!(rate.to_string(), "600/min");
         assert_eq!(rate.quota().burst_size().get(), 600);
-        assert_eq!(rate.quota().replenish_interval(), Duration::from_millis(100));
+        assert_eq!(
+            rate.quota().replenish_interval(),
+            Duration::from_millis(100)
+        );
         assert_eq!(parse(" 10 / s ").unwrap().unwrap().to_string(), "10/s");
         assert_eq!(parse("5/hour").unwrap().unwrap().to_string(), "5/h");
         assert_eq!(parse("OFF").unwrap(), None);

@@ -66,7 +66,10 @@ async fn a_body_slower_than_the_minimum_rate_is_refused_and_its_multipart_upload
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(started, "the upload became a multipart upload before it slowed down");
+    assert!(
+        started,
+        "the upload became a multipart upload before it slowed down"
+    );
     let answer = tokio::time::timeout(Duration::from_secs(30), read_answer(&mut reader))
         .await
         .expect("refused in time")
@@ -74,7 +77,12 @@ async fn a_body_slower_than_the_minimum_rate_is_refused_and_its_multipart_upload
     answer.assert_error(408, "request-timeout");
     trickle.abort();
 
-    let head = s3.head_object().bucket(&bucket).key("slow.bin").send().await;
+    let head = s3
+        .head_object()
+        .bucket(&bucket)
+        .key("slow.bin")
+        .send()
+        .await;
     assert!(head.is_err(), "nothing stored");
     let mut left = moto::multipart_uploads(&s3, &bucket).await;
     for _ in 0..100 {
@@ -101,7 +109,12 @@ async fn stalled_upload(hoist: &Hoist, token: &str, key: &str) -> tokio::net::Tc
 }
 
 async fn buffer_bytes(hoist: &Hoist) -> u64 {
-    let text = reqwest::get(hoist.url("/metrics")).await.unwrap().text().await.unwrap();
+    let text = reqwest::get(hoist.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     super::metric(&text, "hoist_upload_buffer_bytes")
 }
 
@@ -127,7 +140,11 @@ async fn uploads_that_hold_the_whole_budget_make_others_busy_not_stuck() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(reserved, 2 * part as u64, "the stalled uploads hold the whole budget");
+    assert_eq!(
+        reserved,
+        2 * part as u64,
+        "the stalled uploads hold the whole budget"
+    );
 
     let http = reqwest::Client::new();
     let put = |key: &'static str| {
@@ -217,7 +234,11 @@ async fn compressed_upload_bodies_are_refused_unread_never_inflated() {
         hoist_tests::assert_error(status, &body, 415, "unsupported-content-encoding");
     }
     let growth = sampler.peak().saturating_sub(before);
-    assert!(growth < 32 * MIB as u64, "nothing was inflated: grew {} MiB", growth / MIB as u64);
+    assert!(
+        growth < 32 * MIB as u64,
+        "nothing was inflated: grew {} MiB",
+        growth / MIB as u64
+    );
     let listed = s3.list_objects_v2().bucket(&bucket).send().await.unwrap();
     assert_eq!(listed.key_count(), Some(0), "nothing stored");
     assert!(moto::multipart_uploads(&s3, &bucket).await.is_empty());
@@ -233,6 +254,12 @@ async fn compressed_upload_bodies_are_refused_unread_never_inflated() {
         .await
         .unwrap();
     assert_eq!(stored.status(), 200);
-    let object = s3.get_object().bucket(&bucket).key("zeros.gz").send().await.unwrap();
+    let object = s3
+        .get_object()
+        .bucket(&bucket)
+        .key("zeros.gz")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(object.body.collect().await.unwrap().into_bytes(), bomb);
 }

@@ -15,7 +15,10 @@ async fn a_head_sent_a_byte_at_a_time_is_cut_at_the_header_timeout() {
     let (mut reader, mut writer) = stream.into_split();
     let finished = Arc::new(AtomicBool::new(false));
     // A 60-byte head at one byte per 100 ms would take 6 s.
-    let head = format!("GET /heartbeat HTTP/1.1\r\nHost: hoist\r\nX-Pad: {}\r\n\r\n", "a".repeat(20));
+    let head = format!(
+        "GET /heartbeat HTTP/1.1\r\nHost: hoist\r\nX-Pad: {}\r\n\r\n",
+        "a".repeat(20)
+    );
     let slowloris = tokio::spawn({
         let finished = finished.clone();
         async move {
@@ -31,7 +34,10 @@ async fn a_head_sent_a_byte_at_a_time_is_cut_at_the_header_timeout() {
     let answer = tokio::time::timeout(Duration::from_secs(20), read_answer(&mut reader))
         .await
         .expect("the connection ends");
-    assert!(answer.is_none(), "no answer to a head that never came in time: {answer:?}");
+    assert!(
+        answer.is_none(),
+        "no answer to a head that never came in time: {answer:?}"
+    );
     assert!(
         !finished.load(Ordering::SeqCst),
         "the connection was closed while the head was still arriving"
@@ -49,13 +55,22 @@ async fn an_idle_keep_alive_connection_is_closed_at_the_idle_timeout_not_the_hea
     let mut stream = hoist.connect().await;
     let request = b"GET /heartbeat HTTP/1.1\r\nHost: hoist\r\n\r\n";
     stream.write_all(request).await.unwrap();
-    assert_eq!(read_answer(&mut stream).await.expect("an answer").status, 200);
+    assert_eq!(
+        read_answer(&mut stream).await.expect("an answer").status,
+        200
+    );
     // Idle for twice the header timeout: still open, because idle is not a slow head.
     tokio::time::sleep(Duration::from_secs(2)).await;
     stream.write_all(request).await.unwrap();
-    assert_eq!(read_answer(&mut stream).await.expect("kept alive").status, 200);
+    assert_eq!(
+        read_answer(&mut stream).await.expect("kept alive").status,
+        200
+    );
     let idle_since = Instant::now();
-    assert!(closed_within(&mut stream, Duration::from_secs(20)).await, "closed when idle");
+    assert!(
+        closed_within(&mut stream, Duration::from_secs(20)).await,
+        "closed when idle"
+    );
     assert!(
         idle_since.elapsed() >= Duration::from_millis(2500),
         "closed by the idle timeout, not earlier: {:?}",
@@ -86,6 +101,9 @@ async fn three_hundred_silent_connections_neither_block_others_nor_stay() {
             closed += 1;
         }
     }
-    assert_eq!(closed, 300, "every silent connection is closed after the header timeout");
+    assert_eq!(
+        closed, 300,
+        "every silent connection is closed after the header timeout"
+    );
     assert!(hoist.refused("header-timeout").await >= 300);
 }

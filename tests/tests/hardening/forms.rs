@@ -14,7 +14,12 @@ const MIB: u64 = 1024 * 1024;
 
 /// Sends `prefix`, then `filler` up to `total` bytes, as one chunked `POST /files`, and reads
 /// the answer while sending. Returns the answer and how much was sent before it came.
-async fn hostile_form(hoist: &Hoist, prefix: &[u8], filler: u8, total: u64) -> (super::RawAnswer, u64) {
+async fn hostile_form(
+    hoist: &Hoist,
+    prefix: &[u8],
+    filler: u8,
+    total: u64,
+) -> (super::RawAnswer, u64) {
     let token = hoist.token(true).await;
     let stream = hoist.connect().await;
     let (mut reader, mut writer) = stream.into_split();
@@ -50,13 +55,21 @@ async fn a_form_whose_boundary_never_comes_is_refused_after_a_bounded_read() {
     let hoist = Hoist::start(&[]);
     let before = hoist.rss();
     let sampler = hoist.sample_rss();
-    let (answer, sent) = hostile_form(&hoist, b"this is no multipart body; ", b'x', 256 * MIB).await;
+    let (answer, sent) =
+        hostile_form(&hoist, b"this is no multipart body; ", b'x', 256 * MIB).await;
     let peak = sampler.peak();
     answer.assert_error(400, "invalid-form");
     // Kernel socket buffers hold a few MiB on top of what the server read.
-    assert!(sent < 64 * MIB, "the server stopped reading early, not after {sent} bytes");
+    assert!(
+        sent < 64 * MIB,
+        "the server stopped reading early, not after {sent} bytes"
+    );
     let growth = peak.saturating_sub(before);
-    eprintln!("no boundary: refused after {} KiB sent, RSS growth {} KiB", sent / 1024, growth / 1024);
+    eprintln!(
+        "no boundary: refused after {} KiB sent, RSS growth {} KiB",
+        sent / 1024,
+        growth / 1024
+    );
     assert!(growth < 48 * MIB, "memory grew by {} MiB", growth / MIB);
     assert!(hoist.refused("form-head").await >= 1);
 }
@@ -66,12 +79,20 @@ async fn a_part_header_that_never_ends_is_refused_after_a_bounded_read() {
     let hoist = Hoist::start(&[]);
     let before = hoist.rss();
     let sampler = hoist.sample_rss();
-    let prefix = format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"");
+    let prefix =
+        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"");
     let (answer, sent) = hostile_form(&hoist, prefix.as_bytes(), b'a', 64 * MIB).await;
     let peak = sampler.peak();
     answer.assert_error(400, "invalid-form");
-    assert!(sent < 48 * MIB, "the server stopped reading early, not after {sent} bytes");
+    assert!(
+        sent < 48 * MIB,
+        "the server stopped reading early, not after {sent} bytes"
+    );
     let growth = peak.saturating_sub(before);
-    eprintln!("endless header: refused after {} KiB sent, RSS growth {} KiB", sent / 1024, growth / 1024);
+    eprintln!(
+        "endless header: refused after {} KiB sent, RSS growth {} KiB",
+        sent / 1024,
+        growth / 1024
+    );
     assert!(growth < 48 * MIB, "memory grew by {} MiB", growth / MIB);
 }

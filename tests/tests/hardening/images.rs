@@ -60,7 +60,10 @@ async fn sixteen_maximal_images_at_once_stay_inside_the_budget() {
         }
     }
     let growth = sampler.peak().saturating_sub(before);
-    eprintln!("16 images: {stored} stored, the rest busy; RSS growth {} MiB", growth / MIB);
+    eprintln!(
+        "16 images: {stored} stored, the rest busy; RSS growth {} MiB",
+        growth / MIB
+    );
     assert!(stored >= 1);
     assert!(growth < 256 * MIB, "memory grew by {} MiB", growth / MIB);
 }

@@ -48,7 +48,14 @@ async fn dev_tokens_are_limited_per_address_and_health_routes_never() {
     let http = reqwest::Client::new();
     let mut statuses = Vec::new();
     for _ in 0..4 {
-        statuses.push(http.get(hoist.url("/dev/token")).send().await.unwrap().status().as_u16());
+        statuses.push(
+            http.get(hoist.url("/dev/token"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+        );
     }
     assert_eq!(statuses, [200, 200, 200, 429]);
     for path in ["/heartbeat", "/ready", "/metrics", "/openapi.yaml", "/docs"] {

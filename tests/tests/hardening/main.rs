@@ -28,7 +28,10 @@ impl Hoist {
     pub fn start(env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("a temp dir");
         let data = dir.path().join("data");
-        let mut all = vec![("HOIST_STORAGE__EMBEDDED__ROOT", data.to_str().expect("utf-8"))];
+        let mut all = vec![(
+            "HOIST_STORAGE__EMBEDDED__ROOT",
+            data.to_str().expect("utf-8"),
+        )];
         all.extend_from_slice(env);
         let server = BinaryServer::start(dir.path(), &all);
         Self { server, _dir: dir }
@@ -44,7 +47,9 @@ impl Hoist {
     }
 
     pub async fn connect(&self) -> TcpStream {
-        TcpStream::connect(self.addr()).await.expect("Hoist accepts")
+        TcpStream::connect(self.addr())
+            .await
+            .expect("Hoist accepts")
     }
 
     /// A dev token (the test settings serve them).
@@ -55,7 +60,10 @@ impl Hoist {
             .json()
             .await
             .expect("JSON");
-        answer["data"]["token"].as_str().expect("a token").to_owned()
+        answer["data"]["token"]
+            .as_str()
+            .expect("a token")
+            .to_owned()
     }
 
     /// `hoist_refused_total{reason}` as `/metrics` shows it.
@@ -66,7 +74,10 @@ impl Hoist {
             .text()
             .await
             .expect("text");
-        metric(&text, &format!("hoist_refused_total{{reason=\"{reason}\"}}"))
+        metric(
+            &text,
+            &format!("hoist_refused_total{{reason=\"{reason}\"}}"),
+        )
     }
 
     /// The server's resident memory, in bytes.
@@ -198,7 +209,10 @@ pub async fn closed_within(stream: &mut TcpStream, limit: Duration) -> bool {
 }
 
 /// One chunk of a `Transfer-Encoding: chunked` body.
-pub async fn write_chunk(stream: &mut (impl AsyncWrite + Unpin), data: &[u8]) -> std::io::Result<()> {
+pub async fn write_chunk(
+    stream: &mut (impl AsyncWrite + Unpin),
+    data: &[u8],
+) -> std::io::Result<()> {
     stream
         .write_all(format!("{:x}\r\n", data.len()).as_bytes())
         .await?;

@@ -62,10 +62,11 @@ impl Budget {
     /// Waits until `bytes` of buffer may be held, at most `upload.budget_wait`.
     pub async fn reserve(&self, bytes: usize) -> Result<Reservation, Busy> {
         let units = self.units(bytes);
-        let permit = tokio::time::timeout(self.wait, self.semaphore.clone().acquire_many_owned(units))
-            .await
-            .map_err(|_| Busy(self.wait))?
-            .expect("the budget is never closed");
+        let permit =
+            tokio::time::timeout(self.wait, self.semaphore.clone().acquire_many_owned(units))
+                .await
+                .map_err(|_| Busy(self.wait))?
+                .expect("the budget is never closed");
         self.gauge.add(bytes as i64);
         Ok(Reservation {
             permit,

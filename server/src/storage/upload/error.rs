@@ -23,7 +23,9 @@ pub enum UploadError {
     #[error("the server is busy: {0}; retry later")]
     Busy(#[from] super::Busy),
     /// The spool files of all requests would pass `upload.spool_max_bytes`.
-    #[error("the server is busy: temporary space for forms that send `file` first is full; retry later, or send the destination fields before `file`")]
+    #[error(
+        "the server is busy: temporary space for forms that send `file` first is full; retry later, or send the destination fields before `file`"
+    )]
     SpoolFull,
     /// A form's preamble or a part's headers went on past their bound.
     #[error("the form sent {limit} bytes without a complete boundary or part header")]

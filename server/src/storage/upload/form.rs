@@ -54,8 +54,11 @@ where
         Box::pin(body.map(|chunk| chunk.map_err(|error| UploadError::Body(error.into()))));
     let paced = Paced::new(body, uploads.limits().pace);
     let bounded = Bounded::new(paced, progress.clone(), FORM_HEAD_LIMIT);
-    let form =
-        multer::Multipart::with_constraints(bounded, boundary, constraints(uploads.limits().max_size));
+    let form = multer::Multipart::with_constraints(
+        bounded,
+        boundary,
+        constraints(uploads.limits().max_size),
+    );
     uploads
         .counted(read_and_store(buckets, uploads, form, progress, query))
         .await

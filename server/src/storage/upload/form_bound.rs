@@ -71,9 +71,7 @@ where
                 cx.waker().wake_by_ref();
                 return Poll::Pending;
             }
-            return Poll::Ready(Some(Err(UploadError::FormHead {
-                limit: self.limit,
-            })));
+            return Poll::Ready(Some(Err(UploadError::FormHead { limit: self.limit })));
         }
         let next = Pin::new(&mut self.inner).poll_next(cx);
         if let Poll::Ready(Some(Ok(chunk))) = &next {
@@ -94,9 +92,7 @@ mod tests {
         stream::iter(chunks.into_iter().map(|c| Ok(Bytes::from(c))))
     }
 
-    async fn multer_reads(
-        chunks: Vec<Vec<u8>>,
-    ) -> Result<Vec<(String, usize)>, multer::Error> {
+    async fn multer_reads(chunks: Vec<Vec<u8>>) -> Result<Vec<(String, usize)>, multer::Error> {
         let progress = Arc::new(Progress::default());
         let bounded = Bounded::new(body(chunks), progress.clone(), 1024);
         let mut form = multer::Multipart::new(bounded, "B");
@@ -121,13 +117,17 @@ mod tests {
 
     #[tokio::test]
     async fn a_form_in_big_ready_chunks_passes() {
-        let mut form = b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\n"
-            .to_vec();
+        let mut form =
+            b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\n"
+                .to_vec();
         form.extend(vec![b'x'; 100_000]);
         form.extend(b"\r\n--B--\r\n");
         // Every chunk far over the limit, all ready at once.
         let chunks: Vec<Vec<u8>> = form.chunks(30_000).map(<[u8]>::to_vec).collect();
-        assert_eq!(multer_reads(chunks).await.unwrap(), [("file".into(), 100_000)]);
+        assert_eq!(
+            multer_reads(chunks).await.unwrap(),
+            [("file".into(), 100_000)]
+        );
     }
 
     #[tokio::test]

@@ -21,8 +21,8 @@ mod budget;
 mod buffer;
 mod checks;
 mod error;
-mod form_bound;
 pub(crate) mod form;
+mod form_bound;
 mod multipart;
 mod outcome;
 mod pace;
@@ -32,10 +32,10 @@ pub(crate) mod spool;
 
 pub use body::{BodyReader, Limits};
 pub use budget::{Busy, Reservation};
-pub use pace::{Pace, Paced};
 pub use checks::{Expected, resolve_content_type, validate_content_type};
 pub use error::UploadError;
 pub use outcome::Stored;
+pub use pace::{Pace, Paced};
 pub use settings_check::check;
 
 use std::pin::Pin;
@@ -180,7 +180,11 @@ impl Uploads {
     }
 
     /// Grows a reservation without waiting (its holder already holds memory).
-    pub fn grow_memory(&self, reservation: &mut Reservation, bytes: u64) -> Result<(), UploadError> {
+    pub fn grow_memory(
+        &self,
+        reservation: &mut Reservation,
+        bytes: u64,
+    ) -> Result<(), UploadError> {
         let bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
         Ok(self.budget.try_grow(reservation, bytes)?)
     }

@@ -161,7 +161,9 @@ where
             let wake_at = now + self.deadline().saturating_sub(client_now);
             // Deadlines only move later in real time (bytes arrive, Hoist pauses), so an alarm
             // already set fires early at worst; then the loop looks again.
-            let alarm = self.alarm.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(wake_at)));
+            let alarm = self
+                .alarm
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(wake_at)));
             if alarm.is_elapsed() {
                 alarm.as_mut().reset(wake_at);
             }
@@ -198,7 +200,9 @@ mod tests {
         }))
     }
 
-    async fn outcome(stream: impl Stream<Item = Result<Bytes, UploadError>> + Unpin) -> Result<u64, UploadError> {
+    async fn outcome(
+        stream: impl Stream<Item = Result<Bytes, UploadError>> + Unpin,
+    ) -> Result<u64, UploadError> {
         let mut paced = Paced::new(stream, pace());
         let mut total = 0;
         while let Some(chunk) = paced.next().await {
@@ -215,9 +219,15 @@ mod tests {
         // 60 B/s: fails once the first window is over.
         let started = Instant::now();
         let slow = trickle(30, Duration::from_millis(500), 120);
-        assert!(matches!(outcome(slow).await, Err(UploadError::TooSlow { .. })));
+        assert!(matches!(
+            outcome(slow).await,
+            Err(UploadError::TooSlow { .. })
+        ));
         let took = started.elapsed();
-        assert!(took >= Duration::from_secs(10) && took <= Duration::from_secs(12), "{took:?}");
+        assert!(
+            took >= Duration::from_secs(10) && took <= Duration::from_secs(12),
+            "{took:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -225,7 +235,10 @@ mod tests {
         let fast = futures_util::stream::iter([Ok(Bytes::from(vec![0u8; 1 << 20]))]);
         let slow = trickle(10, Duration::from_secs(1), 100);
         let started = Instant::now();
-        assert!(matches!(outcome(fast.chain(slow)).await, Err(UploadError::TooSlow { .. })));
+        assert!(matches!(
+            outcome(fast.chain(slow)).await,
+            Err(UploadError::TooSlow { .. })
+        ));
         assert!(started.elapsed() <= Duration::from_secs(12));
     }
 
@@ -234,7 +247,10 @@ mod tests {
         let mut quiet = pace();
         quiet.min_rate = 0;
         let mut paced = Paced::new(futures_util::stream::pending(), quiet);
-        assert!(matches!(paced.next().await, Some(Err(UploadError::Stalled(_)))));
+        assert!(matches!(
+            paced.next().await,
+            Some(Err(UploadError::Stalled(_)))
+        ));
         assert!(paced.next().await.is_none());
     }
 

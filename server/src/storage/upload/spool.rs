@@ -158,7 +158,9 @@ mod tests {
             .chunks(70_001)
             .map(|c| Ok(Bytes::copy_from_slice(c)))
             .collect();
-        let spooled = spool(stream::iter(chunks), limits(1 << 20), &space).await.unwrap();
+        let spooled = spool(stream::iter(chunks), limits(1 << 20), &space)
+            .await
+            .unwrap();
         assert_eq!(spooled.size(), data.len() as u64);
         assert_eq!(space.used(), data.len() as u64);
         let mut back = Vec::new();

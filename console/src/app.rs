@@ -7,10 +7,11 @@ use crate::input::{Editor, InputOutcome, LineInput};
 use crate::keymap::{Action, Keymap};
 use crate::model::ApiFailure;
 use crate::msg::{Command, Msg};
+use crate::pages::activity::ActivityEffect;
 use crate::pages::browse::BrowseEffect;
 use crate::pages::buckets::BucketsEffect;
 use crate::pages::triggers::TriggersEffect;
-use crate::pages::{BrowsePage, BucketsPage, Page, TriggersPage};
+use crate::pages::{ActivityPage, BrowsePage, BucketsPage, Page, TriggersPage};
 use crate::uploads::UploadQueue;
 
 /// A dialog over the page; it takes every key while open.
@@ -49,6 +50,7 @@ pub struct App {
     pub page: Page,
     pub buckets: BucketsPage,
     pub triggers: TriggersPage,
+    pub activity: ActivityPage,
     pub modal: Option<Modal>,
     pub uploads: UploadQueue,
     pub status: Option<Status>,
@@ -67,6 +69,7 @@ impl App {
                 ..BucketsPage::default()
             },
             triggers: TriggersPage::default(),
+            activity: ActivityPage::default(),
             modal: None,
             uploads: UploadQueue::default(),
             status: None,
@@ -181,6 +184,16 @@ impl App {
                 self.triggers.last = Some((name, result));
                 Vec::new()
             }
+            Msg::ActivityLoaded { filter, result } => {
+                match result {
+                    Ok(events) => self.activity.loaded(&filter, events),
+                    Err(failure) => {
+                        self.activity.loading = false;
+                        self.fail("cannot read the audit trail", &failure);
+                    }
+                }
+                Vec::new()
+            }
         }
     }
 
@@ -224,6 +237,13 @@ impl App {
                 vec![Command::LoadTriggers]
             }
             Action::Buckets => self.show_buckets(),
+            Action::Activity => {
+                self.page = Page::Activity;
+                if self.activity.loaded || self.activity.loading {
+                    return Vec::new();
+                }
+                vec![self.activity.reload()]
+            }
             _ => self.on_page_action(action),
         }
     }
@@ -299,6 +319,16 @@ impl App {
                 }
                 TriggersEffect::None => Vec::new(),
             },
+            Page::Activity => match self.activity.handle(action) {
+                ActivityEffect::Command(command) => vec![command],
+                ActivityEffect::EditFilter => {
+                    self.modal = Some(Modal::Filter {
+                        input: LineInput::with_text(self.activity.filter.clone()),
+                    });
+                    Vec::new()
+                }
+                ActivityEffect::None => Vec::new(),
+            },
         }
     }
 
@@ -335,15 +365,28 @@ impl App {
             Modal::Filter { input } => {
                 let outcome = input.handle(&key);
                 let text = input.text.clone();
-                if let Page::Browse(page) = &mut self.page {
-                    match outcome {
-                        InputOutcome::Cancelled => page.filter.clear(),
-                        _ => page.filter = text,
-                    }
-                    page.cursor.clamp(page.rows().len());
-                }
-                if matches!(outcome, InputOutcome::Submitted | InputOutcome::Cancelled) {
+                let done = matches!(outcome, InputOutcome::Submitted | InputOutcome::Cancelled);
+                if done {
                     self.modal = None;
+                }
+                match &mut self.page {
+                    // Browsing filters what is loaded, as it is typed.
+                    Page::Browse(page) => {
+                        match outcome {
+                            InputOutcome::Cancelled => page.filter.clear(),
+                            _ => page.filter = text,
+                        }
+                        page.cursor.clamp(page.rows().len());
+                    }
+                    // The audit trail is filtered by the server, once the filter is entered.
+                    Page::Activity => match outcome {
+                        InputOutcome::Submitted => return vec![self.activity.set_filter(text)],
+                        InputOutcome::Cancelled if !self.activity.filter.is_empty() => {
+                            return vec![self.activity.set_filter(String::new())];
+                        }
+                        _ => {}
+                    },
+                    _ => {}
                 }
                 Vec::new()
             }

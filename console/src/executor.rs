@@ -14,7 +14,8 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
 use crate::model::{
-    ApiFailure, BucketEntry, DeleteReport, Listing, ObjectEntry, TriggerEntry, TriggerOutcome,
+    ApiFailure, AuditEntry, BucketEntry, DeleteReport, Listing, ObjectEntry, TriggerEntry,
+    TriggerOutcome,
 };
 use crate::msg::{Command, Msg, UploadId};
 
@@ -205,6 +206,30 @@ impl Executor {
                     });
                 }
             }
+            Command::LoadActivity { filter } => {
+                tokio::spawn(async move {
+                    let wanted = (!filter.is_empty()).then_some(filter.as_str());
+                    let result = client
+                        .list_audit_events(wanted, Some(ACTIVITY_EVENTS))
+                        .await
+                        .map(|r| {
+                            r.into_inner()
+                                .data
+                                .into_iter()
+                                .map(|e| AuditEntry {
+                                    at: e.at,
+                                    action: e.action,
+                                    sub: e.sub,
+                                    client: e.client,
+                                    outcome: e.outcome,
+                                    details: serde_json::Value::Object(e.details).to_string(),
+                                })
+                                .collect()
+                        })
+                        .map_err(failure);
+                    let _ = tx.send(Msg::ActivityLoaded { filter, result });
+                });
+            }
             Command::Quit => {
                 for (_, handle) in self.uploads.drain() {
                     handle.abort();
@@ -217,6 +242,9 @@ impl Executor {
 /// Objects per listing page: enough to fill a screen several times, small enough that a huge
 /// prefix never loads whole.
 const PAGE_SIZE: u32 = 200;
+
+/// Audit events the activity page shows.
+const ACTIVITY_EVENTS: u32 = 200;
 
 /// Least time between two progress messages, so a fast upload does not flood the screen.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);

@@ -27,6 +27,7 @@ pub enum Action {
     Upload,
     Triggers,
     Buckets,
+    Activity,
     Cancel,
 }
 
@@ -51,6 +52,7 @@ impl Action {
             Action::Upload => "upload a local file here",
             Action::Triggers => "triggers",
             Action::Buckets => "buckets",
+            Action::Activity => "activity: the audit trail",
             Action::Cancel => "close / cancel upload / dismiss message",
         }
     }

@@ -49,6 +49,19 @@ pub struct TriggerOutcome {
     pub function_error: Option<String>,
 }
 
+/// One audit event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// RFC 3339, as the server sent it.
+    pub at: String,
+    pub action: String,
+    pub sub: Option<String>,
+    pub client: Option<String>,
+    pub outcome: String,
+    /// The event's details as compact JSON.
+    pub details: String,
+}
+
 /// Result of a batch delete.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeleteReport {

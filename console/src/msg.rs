@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use crossterm::event::KeyEvent;
 
-use crate::model::{ApiFailure, BucketEntry, DeleteReport, Listing, TriggerEntry, TriggerOutcome};
+use crate::model::{
+    ApiFailure, AuditEntry, BucketEntry, DeleteReport, Listing, TriggerEntry, TriggerOutcome,
+};
 
 /// Identifies one upload in the queue.
 pub type UploadId = u64;
@@ -42,6 +44,11 @@ pub enum Msg {
         name: String,
         result: Result<TriggerOutcome, ApiFailure>,
     },
+    /// The newest audit events matching `filter`.
+    ActivityLoaded {
+        filter: String,
+        result: Result<Vec<AuditEntry>, ApiFailure>,
+    },
 }
 
 /// A slow call for the executor.
@@ -70,6 +77,9 @@ pub enum Command {
     Trigger {
         name: String,
         payload: serde_json::Value,
+    },
+    LoadActivity {
+        filter: String,
     },
     Quit,
 }

@@ -200,3 +200,78 @@ async fn upload_delete_and_trigger_through_the_console() {
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].json(), serde_json::json!({"eventId": "ev-42"}));
 }
+
+#[tokio::test]
+async fn the_activity_page_shows_the_audit_trail() {
+    let server = TestServer::start_with(|settings| {
+        settings.audit.bucket = Some("uploads".into());
+        // Every event is written at once, so the page can read it back.
+        settings.audit.batch = 1;
+    })
+    .await;
+    let http = server.http();
+    let put = http
+        .put(server.url("/files/object?bucketName=uploads&key=doomed.txt"))
+        .bearer_auth(server.token(true))
+        .body("bye")
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success());
+    let deleted = http
+        .delete(server.url("/files?bucketName=uploads&fileKeys=doomed.txt"))
+        .bearer_auth(server.token(true))
+        .send()
+        .await
+        .unwrap();
+    assert!(deleted.status().is_success());
+
+    let mut driver = Driver::start(&server);
+    driver
+        .settle("buckets", |app| !app.buckets.buckets.is_empty())
+        .await;
+    // The batch of one is written right after the delete answered: reload until it is there.
+    driver.press(KeyCode::Char('a'));
+    let mut found = false;
+    for _ in 0..50 {
+        driver
+            .settle("the audit events", |app| !app.activity.loading)
+            .await;
+        if driver
+            .app
+            .activity
+            .events
+            .iter()
+            .any(|e| e.action == "delete")
+        {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        driver.press(KeyCode::Char('r'));
+    }
+    assert!(
+        found,
+        "the delete is listed: {:?}",
+        driver.app.activity.events
+    );
+    let event = driver
+        .app
+        .activity
+        .events
+        .iter()
+        .find(|e| e.action == "delete")
+        .unwrap();
+    assert_eq!(event.sub.as_deref(), Some("tester"));
+    assert_eq!(event.outcome, "ok");
+    assert!(event.details.contains("doomed.txt"), "{}", event.details);
+
+    // A filter that matches nothing empties the list.
+    driver.press(KeyCode::Char('/'));
+    driver.type_text("no-such-action");
+    driver.press(KeyCode::Enter);
+    driver
+        .settle("the filtered events", |app| !app.activity.loading)
+        .await;
+    assert!(driver.app.activity.events.is_empty());
+}

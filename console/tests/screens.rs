@@ -7,7 +7,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use hoist_console::app::Status;
 use hoist_console::keymap::Keymap;
 use hoist_console::model::{
-    ApiFailure, BucketEntry, DeleteReport, Listing, ObjectEntry, TriggerEntry, TriggerOutcome,
+    ApiFailure, AuditEntry, BucketEntry, DeleteReport, Listing, ObjectEntry, TriggerEntry,
+    TriggerOutcome,
 };
 use hoist_console::msg::{Command, Msg};
 use hoist_console::{App, ui};
@@ -291,4 +292,58 @@ fn header_and_status_lines() {
             "column {x}"
         );
     }
+}
+
+fn audit_entry(at: &str, action: &str, sub: &str, outcome: &str, details: &str) -> AuditEntry {
+    AuditEntry {
+        at: at.into(),
+        action: action.into(),
+        sub: Some(sub.into()),
+        client: Some("10.0.3.7".into()),
+        outcome: outcome.into(),
+        details: details.into(),
+    }
+}
+
+#[test]
+fn activity_page_lists_audit_events_and_filters_on_the_server() {
+    let mut app = app_with_buckets();
+    assert_eq!(
+        app.update(key(KeyCode::Char('a'))),
+        [Command::LoadActivity {
+            filter: String::new()
+        }]
+    );
+    app.update(Msg::ActivityLoaded {
+        filter: String::new(),
+        result: Ok(vec![
+            audit_entry(
+                "2026-12-02T03:04:05.678Z",
+                "delete",
+                "ops",
+                "ok",
+                r#"{"bucket":"uploads","deleted":["a.pdf"]}"#,
+            ),
+            audit_entry(
+                "2026-12-02T03:01:00.000Z",
+                "trigger",
+                "ci",
+                "failed",
+                r#"{"trigger":"waveprep"}"#,
+            ),
+        ]),
+    });
+    insta::assert_snapshot!(draw(&app).backend());
+
+    app.update(key(KeyCode::Char('/')));
+    for c in "delete".chars() {
+        assert!(app.update(key(KeyCode::Char(c))).is_empty());
+    }
+    assert_eq!(
+        app.update(key(KeyCode::Enter)),
+        [Command::LoadActivity {
+            filter: "delete".into()
+        }]
+    );
+    assert!(app.activity.loading);
 }

@@ -9,8 +9,10 @@ use poem::http::header;
 use poem::{Endpoint, EndpointExt, IntoResponse, Route, get};
 use tokio::net::TcpListener;
 
+use crate::audit::Audit;
 use crate::auth::{AuthConfigError, Authenticator};
 use crate::config::{ConfigProblem, Settings};
+use crate::hooks::Hooks;
 use crate::http::compress::compress_response;
 use crate::http::middleware::observe;
 use crate::http::rate_limit::limit_rates;
@@ -24,7 +26,7 @@ use crate::storage::embedded::EmbeddedS3;
 use crate::storage::upload::Uploads;
 use crate::storage::{Buckets, StorageError};
 use crate::triggers::Triggers;
-use crate::{api, aws, validation};
+use crate::{api, aws, janitor, validation};
 
 /// Why the gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +38,8 @@ pub enum StartError {
     /// Every problem of the settings (see [`validation::check`]).
     #[error("invalid configuration: {}", list(.0))]
     Config(Vec<ConfigProblem>),
+    #[error("cannot set up the audit trail: {0}")]
+    Audit(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -73,25 +77,18 @@ impl Application {
         if !problems.is_empty() {
             return Err(StartError::Config(problems));
         }
-        let embedded = if settings.storage.embedded.enabled && settings.aws.endpoint.is_none() {
-            let store = EmbeddedS3::start(&settings.storage.embedded).await?;
-            tracing::info!(
-                embedded_s3_endpoint = %store.endpoint,
-                access_key_id = %store.access_key_id,
-                secret_access_key = %secrecy::ExposeSecret::expose_secret(&store.secret_access_key),
-                root = %settings.storage.embedded.root.display(),
-                "embedded S3 store started; point awscli at it with --endpoint-url and these keys"
-            );
-            Some(store)
-        } else {
-            None
-        };
+        let embedded = start_embedded(&settings).await?;
         let sdk = aws::sdk_config(&settings.aws).await;
         let buckets = Buckets::connect(&settings, &sdk, embedded.as_ref()).await?;
         let auth = Authenticator::from_settings(&settings.auth)?;
         let metrics = Arc::new(Metrics::new());
         let triggers = Triggers::build(&settings.triggers, &sdk, &settings.aws, metrics.clone())
             .map_err(StartError::Config)?;
+        let triggers = Arc::new(triggers);
+        let audit = Arc::new(
+            Audit::build(&settings.audit, &buckets, metrics.clone()).map_err(StartError::Audit)?,
+        );
+        let hooks = Hooks::new(&settings, triggers.clone(), metrics.clone(), audit.clone());
         let images =
             ImageRules::from_settings(&settings.images, &settings.files, &settings.buckets)
                 .map_err(StartError::Config)?;
@@ -111,6 +108,8 @@ impl Application {
             uploads,
             images,
             limits,
+            hooks,
+            audit,
         });
         Ok(Self {
             listener,
@@ -144,6 +143,13 @@ impl Application {
             idle: server.idle_timeout,
         };
         let refusals = Refusals::new(self.state.metrics.refused.clone());
+        let state = &self.state;
+        let dispatcher = tokio::spawn(state.hooks.dispatcher(&state.settings.hooks).run());
+        let janitor = state
+            .settings
+            .janitor
+            .enabled
+            .then(|| tokio::spawn(janitor::run_every(state.clone())));
         // Keyed rate limiters forget clients whose allowance is whole again, every minute.
         let sweeper = tokio::spawn({
             let state = self.state.clone();
@@ -174,7 +180,20 @@ impl Application {
         {
             tracing::warn!("stopping with multipart upload aborts still running");
         }
-        // The embedded store outlives the requests that used it.
+        if let Some(janitor) = janitor {
+            janitor.abort();
+        }
+        // Queued hook deliveries are memory: counted and logged as abandoned, not waited for.
+        state.hooks.close();
+        dispatcher.abort();
+        // A clean shutdown writes the audit events still batched in memory.
+        if tokio::time::timeout(timeout, state.audit.flush())
+            .await
+            .is_err()
+        {
+            tracing::error!("stopping before the pending audit events were written");
+        }
+        // The embedded store outlives the requests (and the audit batch) that used it.
         drop(self.embedded);
         tracing::info!("hoist stopped");
         Ok(())
@@ -184,6 +203,42 @@ impl Application {
     pub async fn run(self) -> std::io::Result<()> {
         self.run_until(shutdown_signal()).await
     }
+}
+
+/// Runs one janitor pass from the command line (`hoist-server janitor --once`): connects the
+/// aliases like the gateway does, without listening, and writes the audit events of the pass
+/// before returning.
+pub async fn janitor_once(settings: Settings) -> Result<janitor::Report, StartError> {
+    let problems = validation::check(&settings);
+    if !problems.is_empty() {
+        return Err(StartError::Config(problems));
+    }
+    let embedded = start_embedded(&settings).await?;
+    let sdk = aws::sdk_config(&settings.aws).await;
+    let buckets = Buckets::connect(&settings, &sdk, embedded.as_ref()).await?;
+    let metrics = Arc::new(Metrics::new());
+    let audit =
+        Audit::build(&settings.audit, &buckets, metrics.clone()).map_err(StartError::Audit)?;
+    let report = janitor::pass(&buckets, &settings.janitor, &metrics, &audit).await;
+    audit.flush().await;
+    drop(embedded);
+    Ok(report)
+}
+
+/// Starts the embedded store when it is on and no AWS endpoint is set.
+async fn start_embedded(settings: &Settings) -> Result<Option<EmbeddedS3>, StorageError> {
+    if !settings.storage.embedded.enabled || settings.aws.endpoint.is_some() {
+        return Ok(None);
+    }
+    let store = EmbeddedS3::start(&settings.storage.embedded).await?;
+    tracing::info!(
+        embedded_s3_endpoint = %store.endpoint,
+        access_key_id = %store.access_key_id,
+        secret_access_key = %secrecy::ExposeSecret::expose_secret(&store.secret_access_key),
+        root = %settings.storage.embedded.root.display(),
+        "embedded S3 store started; point awscli at it with --endpoint-url and these keys"
+    );
+    Ok(Some(store))
 }
 
 /// Every route of the gateway, with the middleware around them.

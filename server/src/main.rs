@@ -1,4 +1,5 @@
-//! The `hoist-server` command: serve (default), print the OpenAPI spec, or check the config.
+//! The `hoist-server` command: serve (default), print the OpenAPI spec, check the config, or
+//! run the janitor.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +45,14 @@ enum Command {
     },
     /// Validate configuration and routes; list every problem and exit non-zero if any.
     CheckConfig,
+    /// Abort incomplete multipart uploads older than `[janitor] max_age` in every alias and
+    /// print what was done; exits non-zero when a listing or an abort failed.
+    Janitor {
+        /// Run one pass and exit (for a cron job). Without it, a pass runs every
+        /// `[janitor] interval` until interrupted.
+        #[arg(long)]
+        once: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -86,10 +95,51 @@ fn main() -> ExitCode {
             }
         },
         Command::Serve => serve(source),
+        Command::Janitor { once } => janitor(source, once),
     }
 }
 
-fn serve(source: ConfigSource) -> ExitCode {
+/// `hoist-server janitor [--once]`: one pass (or one every interval), printed to stdout.
+fn janitor(source: ConfigSource, once: bool) -> ExitCode {
+    let Some((settings, telemetry, runtime)) = start(source) else {
+        return ExitCode::FAILURE;
+    };
+    let code = runtime.block_on(async {
+        loop {
+            let report = match hoist_server::app::janitor_once(settings.clone()).await {
+                Ok(report) => report,
+                Err(error) => {
+                    eprintln!("janitor cannot start: {error}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            print!("{report}");
+            if once {
+                return if report.errors() == 0 {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                };
+            }
+            tokio::select! {
+                () = tokio::time::sleep(settings.janitor.interval) => {}
+                _ = tokio::signal::ctrl_c() => return ExitCode::SUCCESS,
+            }
+        }
+    });
+    drop(runtime);
+    telemetry.shutdown();
+    code
+}
+
+/// Loads the settings, sets up logging and the runtime; `None` (reported) when one fails.
+fn start(
+    source: ConfigSource,
+) -> Option<(
+    hoist_server::Settings,
+    telemetry::Telemetry,
+    tokio::runtime::Runtime,
+)> {
     let settings = match validation::load(&source) {
         Ok(settings) => settings,
         Err(problems) => {
@@ -100,22 +150,28 @@ fn serve(source: ConfigSource) -> ExitCode {
             for problem in problems {
                 eprintln!("  {problem}");
             }
-            return ExitCode::FAILURE;
+            return None;
         }
     };
     let telemetry = match telemetry::init(&settings.telemetry) {
         Ok(telemetry) => telemetry,
         Err(error) => {
             eprintln!("refusing to start: {error}");
-            return ExitCode::FAILURE;
+            return None;
         }
     };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => Some((settings, telemetry, runtime)),
         Err(error) => {
             eprintln!("cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
+            None
         }
+    }
+}
+
+fn serve(source: ConfigSource) -> ExitCode {
+    let Some((settings, telemetry, runtime)) = start(source) else {
+        return ExitCode::FAILURE;
     };
     let code = runtime.block_on(async {
         let app = match Application::build(settings).await {

@@ -1,5 +1,9 @@
 //! Prometheus metrics: one registry per application, labelled by operation id, never by path.
 
+mod lifecycle;
+
+pub use lifecycle::LifecycleMetrics;
+
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
     TextEncoder,
@@ -37,6 +41,8 @@ pub struct Metrics {
     pub trigger_duration: HistogramVec,
     /// Connections and requests turned away to protect the gateway, by reason.
     pub refused: IntCounterVec,
+    /// Upload hooks, audit trail and janitor.
+    pub lifecycle: LifecycleMetrics,
 }
 
 impl Metrics {
@@ -120,7 +126,9 @@ impl Metrics {
                 .register(collector)
                 .expect("each metric is registered once");
         }
+        let lifecycle = LifecycleMetrics::register(&registry);
         Self {
+            lifecycle,
             registry,
             requests,
             request_duration,

@@ -7,7 +7,7 @@
 
 use crate::config::{ConfigProblem, ConfigSource, Settings};
 use crate::storage::{self, upload};
-use crate::{auth, aws, http, images, limits, telemetry, triggers};
+use crate::{audit, auth, aws, hooks, http, images, janitor, limits, telemetry, triggers};
 
 /// Reads the settings from `source` and checks them for its environment, listing every
 /// problem at once: those of reading (missing files, unknown keys) and those of every section.
@@ -43,6 +43,13 @@ fn problems_of(settings: &Settings, production: bool) -> Vec<ConfigProblem> {
     problems.extend(triggers::check(&settings.triggers));
     problems.extend(http::serve::check(&settings.server));
     problems.extend(limits::check(settings));
+    problems.extend(hooks::check(
+        &settings.buckets,
+        &settings.triggers,
+        &settings.hooks,
+    ));
+    problems.extend(janitor::check(&settings.janitor));
+    problems.extend(audit::check(&settings.audit, &settings.buckets));
     problems
 }
 

@@ -38,20 +38,32 @@ pub struct Recorder {
 
 impl Recorder {
     pub async fn start(status: u16, answer: serde_json::Value) -> Self {
+        Self::start_sequence(&[status], answer).await
+    }
+
+    /// A recorder that answers its n-th request with `statuses[n]`, and every request after
+    /// the last status with the last one (a webhook that fails twice, then recovers).
+    pub async fn start_sequence(statuses: &[u16], answer: serde_json::Value) -> Self {
+        let statuses = statuses.to_vec();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let seen = requests.clone();
         let answer = answer.to_string();
         let endpoint = make(move |mut req: Request| {
             let seen = seen.clone();
             let answer = answer.clone();
+            let statuses = statuses.clone();
             async move {
                 let body = req.take_body().into_vec().await.unwrap_or_default();
-                seen.lock().unwrap().push(Recorded {
-                    method: req.method().to_string(),
-                    path: req.uri().path().to_owned(),
-                    headers: req.headers().clone(),
-                    body,
-                });
+                let status = {
+                    let mut seen = seen.lock().unwrap();
+                    seen.push(Recorded {
+                        method: req.method().to_string(),
+                        path: req.uri().path().to_owned(),
+                        headers: req.headers().clone(),
+                        body,
+                    });
+                    statuses[(seen.len() - 1).min(statuses.len() - 1)]
+                };
                 Response::builder()
                     .status(StatusCode::from_u16(status).expect("a status"))
                     .content_type("application/json")

@@ -1,10 +1,12 @@
 //! The console's pages. Each holds its own state and handles its own loads; `App` routes
 //! keys and messages to the page on screen.
 
+pub mod activity;
 pub mod browse;
 pub mod buckets;
 pub mod triggers;
 
+pub use activity::ActivityPage;
 pub use browse::BrowsePage;
 pub use buckets::BucketsPage;
 pub use triggers::TriggersPage;
@@ -17,6 +19,7 @@ pub enum Page {
     Buckets,
     Browse(BrowsePage),
     Triggers,
+    Activity,
 }
 
 /// A cursor over a list of `len` rows.

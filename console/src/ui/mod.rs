@@ -31,6 +31,7 @@ pub fn view(app: &App, frame: &mut Frame) {
         Page::Buckets => pages::buckets(&app.buckets, frame, body),
         Page::Browse(page) => pages::browse(page, frame, body),
         Page::Triggers => pages::triggers(&app.triggers, frame, body),
+        Page::Activity => pages::activity(&app.activity, frame, body),
     }
     render_progress(app, frame, progress);
     let status_line = Paragraph::new(status_text).wrap(Wrap { trim: false });
@@ -49,6 +50,7 @@ fn header_line(app: &App) -> Paragraph<'static> {
         Page::Buckets => "buckets".to_owned(),
         Page::Browse(page) => format!("{}:/{}", page.alias, page.prefix),
         Page::Triggers => "triggers".to_owned(),
+        Page::Activity => "activity".to_owned(),
     };
     Paragraph::new(Line::from(vec![
         Span::styled(
@@ -96,6 +98,14 @@ fn render_progress(app: &App, frame: &mut Frame, area: Rect) {
                 Page::Triggers => format!(
                     "{} call · {} buckets · {} help · {} quit",
                     k(Action::Open),
+                    k(Action::Buckets),
+                    k(Action::Help),
+                    k(Action::Quit)
+                ),
+                Page::Activity => format!(
+                    "{} filter · {} reload · {} buckets · {} help · {} quit",
+                    k(Action::Filter),
+                    k(Action::Refresh),
                     k(Action::Buckets),
                     k(Action::Help),
                     k(Action::Quit)

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 
 use crate::model::human_size;
 use crate::pages::browse::Row as BrowseRow;
-use crate::pages::{BrowsePage, BucketsPage, TriggersPage};
+use crate::pages::{ActivityPage, BrowsePage, BucketsPage, TriggersPage};
 
 fn highlight() -> Style {
     Style::new().add_modifier(Modifier::REVERSED)
@@ -196,5 +196,50 @@ pub fn triggers(page: &TriggersPage, frame: &mut Frame, area: Rect) {
             .wrap(Wrap { trim: false })
             .block(Block::bordered().title(" Result ")),
         result,
+    );
+}
+
+pub fn activity(page: &ActivityPage, frame: &mut Frame, area: Rect) {
+    let mut title = format!(" Activity — {} event(s), newest first", page.events.len());
+    if page.loading {
+        title.push_str(", loading…");
+    }
+    title.push(' ');
+    let rows = page.events.iter().map(|event| {
+        let outcome = if event.outcome == "ok" {
+            Cell::from(event.outcome.clone()).green()
+        } else {
+            Cell::from(event.outcome.clone()).red()
+        };
+        Row::new(vec![
+            Cell::from(short_date(&event.at)),
+            Cell::from(event.action.clone()),
+            Cell::from(event.sub.clone().unwrap_or_else(|| "-".into())),
+            outcome,
+            Cell::from(event.details.clone()),
+        ])
+    });
+    let mut block = Block::bordered().title(title);
+    if !page.filter.is_empty() {
+        block = block.title_bottom(format!(" filter: {} ", page.filter));
+    }
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(16),
+            Constraint::Length(13),
+            Constraint::Length(10),
+            Constraint::Length(8),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(Row::new(["time", "action", "who", "outcome", "details"]).bold())
+    .block(block);
+    render_table(
+        frame,
+        area,
+        table,
+        page.cursor.selected,
+        !page.events.is_empty(),
     );
 }

@@ -60,7 +60,7 @@ impl ImagesApi {
         auth: BearerAuth,
         body: Json<ImageUpload>,
     ) -> ApiResult<StoredObject> {
-        state.require(&auth, Level::User)?;
+        let claims = state.require(&auth, Level::User)?;
         let ImageUpload {
             base64,
             content_type,
@@ -72,7 +72,8 @@ impl ImagesApi {
             file_name,
         };
         let stored = images::store(&state.images, &state.buckets, &state.uploads, image).await?;
-        ok(StoredObject::from(stored))
+        let hooks = state.object_stored(&stored, Some(&claims)).await;
+        ok(StoredObject::from(stored).with_hooks(hooks))
     }
 }
 

@@ -8,6 +8,7 @@ use poem_openapi::param::Query;
 use poem_openapi::{Object, OpenApi};
 
 use super::Tag;
+use crate::audit::{Action, AuditEvent, Who};
 use crate::auth::{BearerAuth, Level};
 use crate::http::{ApiError, ApiResult, ErrorCode, ok};
 use crate::state::AppState;
@@ -125,8 +126,15 @@ impl MetaApi {
         let is_supreme = supreme.0.unwrap_or(false);
         let token = state
             .auth
-            .mint(sub.0, is_supreme, Duration::from_secs(ttl))
+            .mint(sub.0.clone(), is_supreme, Duration::from_secs(ttl))
             .ok_or_else(not_found)?;
+        // Minted anonymously: who asked is only the client address.
+        state.audit.record(
+            AuditEvent::new(Action::DevToken, Who::caller(None), "ok")
+                .detail("sub", sub.0)
+                .detail("supreme", is_supreme)
+                .detail("ttl", ttl),
+        );
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default()

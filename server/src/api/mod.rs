@@ -1,6 +1,7 @@
 //! The HTTP API as poem-openapi operations; its types become `openapi/openapi.yaml`.
 //! Handlers are thin: they check auth, call a service, wrap the result.
 
+mod audit;
 pub(crate) mod files;
 mod images;
 mod meta;
@@ -9,6 +10,7 @@ mod triggers;
 
 use poem_openapi::{OpenApiService, Tags};
 
+pub use audit::AuditApi;
 pub use files::FilesApi;
 pub use images::ImagesApi;
 pub use meta::MetaApi;
@@ -25,16 +27,18 @@ pub enum Tag {
     Images,
     /// Lambda functions, Step Functions and webhooks called by a declared name.
     Triggers,
+    /// The audit trail of destructive and privileged actions.
+    Audit,
 }
 
 /// Every API of the gateway.
-pub type Api = (MetaApi, FilesApi, ImagesApi, TriggersApi);
+pub type Api = (MetaApi, FilesApi, ImagesApi, TriggersApi, AuditApi);
 
 /// The API as a poem endpoint plus its spec. Needs no runtime state, so the spec can be
 /// printed without configuration or AWS.
 pub fn service() -> OpenApiService<Api, ()> {
     OpenApiService::new(
-        (MetaApi, FilesApi, ImagesApi, TriggersApi),
+        (MetaApi, FilesApi, ImagesApi, TriggersApi, AuditApi),
         "Hoist",
         env!("CARGO_PKG_VERSION"),
     )

@@ -2,6 +2,7 @@
 
 use poem_openapi::Object;
 
+use crate::hooks::HookOutcome;
 use crate::storage::upload::{Stored, Uploaded};
 
 /// An object Hoist stored.
@@ -22,6 +23,45 @@ pub struct StoredObject {
     pub content_type: String,
     /// CRC32C of the bytes, base64-encoded as in S3's `x-amz-checksum-crc32c`; S3 verified it.
     pub checksum: String,
+    /// The upload hooks of an alias with `hook = "sync"`, each called once before this
+    /// answer; absent for other aliases (their hooks, if any, are queued). The object is
+    /// stored whatever they answered.
+    #[oai(skip_serializing_if_is_none)]
+    pub hooks: Option<Vec<HookReport>>,
+}
+
+/// How one upload hook call ended.
+#[derive(Debug, Object)]
+pub struct HookReport {
+    /// The trigger called.
+    pub trigger: String,
+    /// The trigger did what was asked.
+    pub success: bool,
+    /// `ok`, `target-error` (the target answered with an error), `refused`, `timeout` or
+    /// `failed` (unreachable or a downstream failure).
+    pub outcome: String,
+    /// The webhook's HTTP status or Lambda's status code, when the target answered.
+    #[oai(skip_serializing_if_is_none)]
+    pub status: Option<u16>,
+}
+
+impl From<HookOutcome> for HookReport {
+    fn from(outcome: HookOutcome) -> Self {
+        Self {
+            trigger: outcome.trigger,
+            success: outcome.success,
+            outcome: outcome.outcome.to_owned(),
+            status: outcome.status,
+        }
+    }
+}
+
+impl StoredObject {
+    /// Adds the outcomes of synchronous hooks, when there were any.
+    pub fn with_hooks(mut self, hooks: Option<Vec<HookOutcome>>) -> Self {
+        self.hooks = hooks.map(|hooks| hooks.into_iter().map(HookReport::from).collect());
+        self
+    }
 }
 
 impl From<Stored<'_>> for StoredObject {
@@ -40,6 +80,7 @@ impl From<Stored<'_>> for StoredObject {
             size,
             content_type,
             checksum,
+            hooks: None,
         }
     }
 }

@@ -11,11 +11,12 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde_json::Value;
 
 use super::Tag;
+use crate::audit::{Action, AuditEvent, Who};
 use crate::auth::{BearerAuth, Level, MaybeBearer, bearer_token};
 use crate::http::body_limit::{buffer_body, declared_length, is_compressed, json_values};
 use crate::http::{self, ApiError, ApiResult, ErrorCode, ok};
 use crate::state::AppState;
-use crate::triggers::{Call, Outcome};
+use crate::triggers::{Call, Outcome, outcome_label};
 
 pub struct TriggersApi;
 
@@ -155,9 +156,21 @@ impl TriggersApi {
         body: Json<TriggerRequest>,
     ) -> Result<TriggerResponse, ApiError> {
         let entry = state.triggers.get(&name)?;
-        state.auth.authorize(auth.token(), entry.auth)?;
-        let call = Call::new(body.0.data.into_iter().collect(), idempotency_key.0)?;
-        let outcome = state.triggers.call(entry, call).await?;
+        let claims = state.auth.authorize(auth.token(), entry.auth)?;
+        let result = match Call::new(body.0.data.into_iter().collect(), idempotency_key.0) {
+            Ok(call) => state.triggers.call(entry, call).await,
+            Err(error) => Err(error),
+        };
+        state.audit.record(
+            AuditEvent::new(
+                Action::Trigger,
+                Who::caller(claims.as_ref()),
+                outcome_label(&result),
+            )
+            .detail("trigger", entry.name.as_str())
+            .detail("kind", entry.kind),
+        );
+        let outcome = result?;
         let accepted = matches!(outcome, Outcome::Queued { .. });
         let body = Json(http::Data {
             data: TriggerOutcome::from(outcome),

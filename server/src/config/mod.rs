@@ -4,11 +4,13 @@
 //! and the `validation` module runs them all.
 
 mod level;
+mod lifecycle;
 mod problem;
 mod routes;
 mod sections;
 
 pub use level::Level;
+pub use lifecycle::{AuditSettings, HookMode, HookSettings, JanitorSettings};
 pub use problem::ConfigProblem;
 pub use routes::{BucketRoute, FilesRoute, ImagesRoute, LambdaMode, TriggerRoute, is_valid_alias};
 pub use sections::{
@@ -38,6 +40,9 @@ pub struct Settings {
     pub delete: DeleteSettings,
     pub telemetry: TelemetrySettings,
     pub limits: LimitsSettings,
+    pub hooks: HookSettings,
+    pub janitor: JanitorSettings,
+    pub audit: AuditSettings,
     /// Bucket aliases from `routes.toml`: the only names clients may use.
     pub buckets: BTreeMap<String, BucketRoute>,
     pub files: FilesRoute,

@@ -25,6 +25,10 @@ pub struct BucketRoute {
     pub external_id: Option<String>,
     /// STS session name; defaults to `hoist`.
     pub session_name: Option<String>,
+    /// Triggers called with an upload event after every object stored in this alias.
+    pub on_upload: Vec<String>,
+    /// Whether uploads wait for those triggers (`sync`) or queue them (`async`).
+    pub hook: super::HookMode,
 }
 
 /// `[files]`: the file upload routes.

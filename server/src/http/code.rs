@@ -113,6 +113,8 @@ error_codes! {
         "Over a rate limit; retry after `Retry-After`.";
     UnsupportedContentEncoding = "unsupported-content-encoding", UNSUPPORTED_MEDIA_TYPE,
         "The request body's Content-Encoding is not one the route accepts.";
+    AuditDisabled = "audit-disabled", NOT_FOUND,
+        "No audit alias is configured (`[audit] bucket`), so there are no audit events to read.";
     Internal = "internal", INTERNAL_SERVER_ERROR,
         "Hoist failed; the correlation id finds the cause in the logs.";
     Error = "error", BAD_REQUEST,

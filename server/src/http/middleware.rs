@@ -12,13 +12,14 @@ use tracing::Instrument;
 
 use super::error::Cause;
 use super::refusal::{RefusalNote, Refusals};
-use super::{ApiError, correlation};
+use super::{ApiError, correlation, peer};
 use crate::metrics::Metrics;
 use crate::telemetry::{self, ErrorChain};
 
 /// Serves one request inside its correlation scope and span, and records it.
 pub async fn observe<E: Endpoint>(ep: Arc<E>, req: Request, metrics: Arc<Metrics>) -> Response {
     let id = correlation::from_request(&req);
+    let client = peer::of(&req);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let span = tracing::info_span!(
@@ -31,13 +32,16 @@ pub async fn observe<E: Endpoint>(ep: Arc<E>, req: Request, metrics: Arc<Metrics
     let started = Instant::now();
     let mut response = correlation::scope(
         id.clone(),
-        async move {
-            match ep.call(req).await {
-                Ok(output) => output.into_response(),
-                Err(error) => render_error(error),
+        peer::scope(
+            client,
+            async move {
+                match ep.call(req).await {
+                    Ok(output) => output.into_response(),
+                    Err(error) => render_error(error),
+                }
             }
-        }
-        .instrument(span.clone()),
+            .instrument(span.clone()),
+        ),
     )
     .await;
 

@@ -11,6 +11,7 @@ pub(crate) mod envelope;
 pub(crate) mod error;
 mod mapping;
 pub(crate) mod middleware;
+pub(crate) mod peer;
 pub(crate) mod rate_limit;
 pub(crate) mod refusal;
 pub(crate) mod serve;

@@ -10,6 +10,7 @@ pub(crate) mod delete;
 pub mod embedded;
 mod error;
 pub(crate) mod keys;
+mod lifecycle;
 pub(crate) mod listing;
 pub(crate) mod model;
 mod s3;
@@ -28,8 +29,8 @@ use crate::config::Settings;
 use embedded::EmbeddedS3;
 use s3::{Connection, S3Bucket};
 
-/// One configured alias and the bucket behind it.
-#[derive(Debug)]
+/// One configured alias and the bucket behind it; a clone shares the client.
+#[derive(Debug, Clone)]
 pub struct Bucket {
     pub alias: String,
     /// The real bucket name; never chosen by clients.

@@ -1,5 +1,6 @@
-//! The values storage services hand back: listed objects and delete outcomes. They sit apart
-//! from the services so the S3 layer (`s3.rs`) can build them without importing the services.
+//! The values storage services hand back: listed objects, delete outcomes and incomplete
+//! multipart uploads. They sit apart from the services so the S3 layer (`s3.rs`) can build
+//! them without importing the services.
 
 use std::cmp::Reverse;
 use std::time::SystemTime;
@@ -34,4 +35,13 @@ impl ObjectSummary {
     pub(super) fn sort_key(&self) -> (Reverse<SystemTime>, &str) {
         (Reverse(self.last_modified), &self.key)
     }
+}
+
+/// A multipart upload that was started and neither completed nor aborted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncompleteUpload {
+    pub key: String,
+    pub upload_id: String,
+    /// When it was started, as the store reports it.
+    pub initiated: SystemTime,
 }

@@ -18,7 +18,7 @@ use aws_sdk_s3::types::{
 use bytes::Bytes;
 
 use super::StorageError;
-use super::model::{DeleteOutcome, KeyFailure, ObjectSummary};
+use super::model::{DeleteOutcome, IncompleteUpload, KeyFailure, ObjectSummary};
 use crate::aws::{self, CallFailure};
 
 /// How one alias reaches its bucket.
@@ -331,6 +331,75 @@ impl S3Bucket {
             .await
             .map_err(map_sdk_error)?;
         Ok(delete_outcome(keys, &output))
+    }
+
+    /// Reads a whole object of at most `max_bytes` (audit batches); larger is an error.
+    pub async fn get_object_bytes(&self, key: &str, max_bytes: u64) -> Result<Bytes, StorageError> {
+        let output = self
+            .client
+            .get_object()
+            .bucket(self.bucket())
+            .key(key)
+            .send()
+            .await
+            .map_err(map_sdk_error)?;
+        if output
+            .content_length()
+            .is_some_and(|length| u64::try_from(length).unwrap_or(u64::MAX) > max_bytes)
+        {
+            return Err(StorageError::Backend {
+                code: "TooLarge".into(),
+                message: format!("`{key}` is larger than {max_bytes} bytes"),
+            });
+        }
+        let data = output
+            .body
+            .collect()
+            .await
+            .map_err(|error| StorageError::Unavailable(Box::new(error)))?;
+        Ok(data.into_bytes())
+    }
+
+    /// The incomplete multipart uploads of the bucket, at most `max` of them, oldest pages
+    /// first as S3 lists them (by key, then by initiation). Stores that do not implement
+    /// ListMultipartUploads (s3s-fs) answer `Backend { code: "NotImplemented" }`.
+    pub async fn list_multipart_uploads(
+        &self,
+        max: usize,
+    ) -> Result<Vec<IncompleteUpload>, StorageError> {
+        let mut uploads = Vec::new();
+        let mut key_marker = None;
+        let mut upload_id_marker = None;
+        loop {
+            let output = self
+                .client
+                .list_multipart_uploads()
+                .bucket(self.bucket())
+                .set_key_marker(key_marker.take())
+                .set_upload_id_marker(upload_id_marker.take())
+                .send()
+                .await
+                .map_err(map_sdk_error)?;
+            uploads.extend(output.uploads().iter().filter_map(|upload| {
+                Some(IncompleteUpload {
+                    key: upload.key()?.to_owned(),
+                    upload_id: upload.upload_id()?.to_owned(),
+                    initiated: upload
+                        .initiated()
+                        .and_then(|date| SystemTime::try_from(*date).ok())
+                        .unwrap_or(SystemTime::UNIX_EPOCH),
+                })
+            }));
+            if !output.is_truncated().unwrap_or(false) || uploads.len() >= max {
+                uploads.truncate(max);
+                return Ok(uploads);
+            }
+            key_marker = output.next_key_marker().map(str::to_owned);
+            upload_id_marker = output.next_upload_id_marker().map(str::to_owned);
+            if key_marker.is_none() {
+                return Ok(uploads);
+            }
+        }
     }
 
     /// Creates the bucket unless it exists (embedded store and tests).

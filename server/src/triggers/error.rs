@@ -37,6 +37,11 @@ impl TriggerError {
         }
     }
 
+    /// Hoist refused the call before sending anything: trying again cannot help.
+    pub fn is_refusal(&self) -> bool {
+        self.verdict() == Verdict::Refused
+    }
+
     pub(super) fn verdict(&self) -> Verdict {
         match self {
             TriggerError::Unknown(_)

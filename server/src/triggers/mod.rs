@@ -109,12 +109,29 @@ impl Outcome {
         }
     }
 
+    /// The target's status: Lambda's status code or the webhook's HTTP status.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Outcome::Answered { status, .. } | Outcome::Queued { status } => Some(*status),
+            Outcome::Started { .. } => None,
+        }
+    }
+
     fn verdict(&self) -> Verdict {
         if self.success() {
             Verdict::Ok
         } else {
             Verdict::TargetError
         }
+    }
+}
+
+/// How a call ended, as the `outcome` label of the trigger metrics names it: `ok`,
+/// `target-error`, `refused`, `timeout` or `failed`.
+pub fn outcome_label(result: &Result<Outcome, TriggerError>) -> &'static str {
+    match result {
+        Ok(outcome) => outcome.verdict().as_str(),
+        Err(error) => error.verdict().as_str(),
     }
 }
 

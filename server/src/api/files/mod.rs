@@ -18,6 +18,7 @@ pub use types::{DeleteReport, FilePage, ListResponse, ListedFile, PageResponse};
 
 use super::Tag;
 use super::objects::StoredObject;
+use crate::audit::Who;
 use crate::auth::{BearerAuth, Level};
 use crate::http::{self, ApiError, ApiResult, ok};
 use crate::state::AppState;
@@ -51,7 +52,7 @@ impl FilesApi {
         prefix: Query<Option<String>>,
         form: FileForm,
     ) -> ApiResult<StoredObject> {
-        state.require(&auth, Level::Supreme)?;
+        let claims = state.require(&auth, Level::Supreme)?;
         let query = FormQuery {
             bucket_name: bucket_name.0,
             prefix: prefix.0,
@@ -60,7 +61,8 @@ impl FilesApi {
         let body = form.body.into_bytes_stream();
         let stored =
             form::receive(&state.buckets, &state.uploads, body, form.boundary, query).await?;
-        ok(StoredObject::from(stored))
+        let hooks = state.object_stored(&stored, Some(&claims)).await;
+        ok(StoredObject::from(stored).with_hooks(hooks))
     }
 
     /// Upload a file (raw body).
@@ -96,7 +98,7 @@ impl FilesApi {
         checksum_sha256: Header<Option<String>>,
         body: RawBody,
     ) -> ApiResult<StoredObject> {
-        state.require(&auth, Level::Supreme)?;
+        let claims = state.require(&auth, Level::Supreme)?;
         let upload = RawUpload {
             bucket_name: bucket_name.0,
             key: key.0,
@@ -109,7 +111,8 @@ impl FilesApi {
         };
         let body = body.0.into_bytes_stream();
         let stored = raw::receive(&state.buckets, &state.uploads, upload, body).await?;
-        ok(StoredObject::from(stored))
+        let hooks = state.object_stored(&stored, Some(&claims)).await;
+        ok(StoredObject::from(stored).with_hooks(hooks))
     }
 
     /// List files, newest first.
@@ -210,13 +213,17 @@ impl FilesApi {
         #[oai(name = "bucketName")]
         bucket_name: Query<Option<String>>,
     ) -> ApiResult<DeleteReport> {
-        state.require(&auth, Level::Supreme)?;
+        let claims = state.require(&auth, Level::Supreme)?;
         let bucket = state.buckets.resolve(bucket_name.0.as_deref())?;
         let keys = KeyList::parse_comma_separated(
             file_keys.0.as_deref().unwrap_or_default(),
             state.settings.delete.max_keys,
         )?;
-        ok(DeleteReport::from(bucket.delete(&keys).await?))
+        let result = bucket.delete(&keys).await;
+        state
+            .audit
+            .deleted(Who::caller(Some(&claims)), &bucket.alias, &keys, &result);
+        ok(DeleteReport::from(result?))
     }
 }
 

@@ -5,16 +5,20 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use poem::endpoint::make_sync;
-use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
-use poem::middleware::Compression;
-use poem::{Endpoint, EndpointExt, IntoResponse, Route, Server, get};
+use poem::{Endpoint, EndpointExt, IntoResponse, Route, get};
+use tokio::net::TcpListener;
 
 use crate::audit::Audit;
 use crate::auth::{AuthConfigError, Authenticator};
 use crate::config::{ConfigProblem, Settings};
 use crate::hooks::Hooks;
+use crate::http::compress::compress_response;
 use crate::http::middleware::observe;
+use crate::http::rate_limit::limit_rates;
+use crate::http::refusal::Refusals;
+use crate::http::serve::{self, Timeouts};
 use crate::images::ImageRules;
+use crate::limits::RateLimits;
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::storage::embedded::{EmbeddedError, EmbeddedS3};
@@ -51,10 +55,10 @@ fn list(problems: &[ConfigProblem]) -> String {
 
 /// A bound, not yet serving, gateway.
 pub struct Application {
-    acceptor: TcpAcceptor,
+    listener: TcpListener,
     addr: SocketAddr,
     /// The `[server] admin_bind` listener, when configured.
-    admin: Option<(TcpAcceptor, SocketAddr)>,
+    admin: Option<(TcpListener, SocketAddr)>,
     state: Arc<AppState>,
     embedded: Option<EmbeddedS3>,
 }
@@ -113,12 +117,13 @@ impl Application {
         if settings.buckets.is_empty() {
             tracing::warn!("no bucket alias is configured: every file and image route refuses");
         }
-        let (acceptor, addr) = bind(settings.server.bind).await?;
+        let (listener, addr) = bind(settings.server.bind).await?;
         let admin = match settings.server.admin_bind {
             Some(admin_bind) => Some(bind(admin_bind).await?),
             None => None,
         };
         let uploads = Uploads::new(&settings.upload, metrics.clone());
+        let limits = RateLimits::from_settings(&settings);
         let state = Arc::new(AppState {
             settings: Arc::new(settings),
             buckets,
@@ -127,11 +132,12 @@ impl Application {
             triggers,
             uploads,
             images,
+            limits,
             hooks,
             audit,
         });
         Ok(Self {
-            acceptor,
+            listener,
             addr,
             admin,
             state,
@@ -161,15 +167,32 @@ impl Application {
     /// Serves until `shutdown` resolves, then lets in-flight requests finish within
     /// `server.shutdown_timeout`.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
-        let timeout = self.state.settings.server.shutdown_timeout;
+        let server = &self.state.settings.server;
+        let timeout = server.shutdown_timeout;
+        let timeouts = Timeouts {
+            header: server.header_timeout,
+            idle: server.idle_timeout,
+        };
+        let refusals = Refusals::new(self.state.metrics.refused.clone());
         let admin_addr = self.admin_addr();
-        let state = self.state.clone();
+        let state = &self.state;
         let dispatcher = tokio::spawn(state.hooks.dispatcher(&state.settings.hooks).run());
         let janitor = state
             .settings
             .janitor
             .enabled
             .then(|| tokio::spawn(janitor::run_every(state.clone())));
+        // Keyed rate limiters forget clients whose allowance is whole again, every minute.
+        let sweeper = tokio::spawn({
+            let state = self.state.clone();
+            async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+                loop {
+                    every.tick().await;
+                    state.limits.sweep();
+                }
+            }
+        });
         // One shutdown signal, seen by both listeners.
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let signal = async move {
@@ -183,31 +206,33 @@ impl Application {
             None => Listening::All,
             Some(_) => Listening::Public,
         };
-        let main = Server::new_with_acceptor(self.acceptor).run_with_graceful_shutdown(
+        let main = serve::serve(
+            self.listener,
             routes(self.state.clone(), public),
+            timeouts,
+            refusals.clone(),
             until_stopped(stopped.clone()),
-            Some(timeout),
+            timeout,
         );
         let admin = async {
-            match self.admin {
-                Some((acceptor, _)) => {
-                    Server::new_with_acceptor(acceptor)
-                        .run_with_graceful_shutdown(
-                            routes(self.state.clone(), Listening::Admin),
-                            until_stopped(stopped.clone()),
-                            Some(timeout),
-                        )
-                        .await
-                }
-                None => Ok(()),
+            if let Some((listener, _)) = self.admin {
+                serve::serve(
+                    listener,
+                    routes(self.state.clone(), Listening::Admin),
+                    timeouts,
+                    refusals.clone(),
+                    until_stopped(stopped.clone()),
+                    timeout,
+                )
+                .await;
             }
         };
         if let Some(addr) = admin_addr {
             tracing::info!(%addr, "hoist admin listening (metrics, readiness)");
         }
         tracing::info!(addr = %self.addr, "hoist listening");
-        let ((), served, admin_served) = tokio::join!(signal, main, admin);
-        let served = served.and(admin_served);
+        tokio::join!(signal, main, admin);
+        sweeper.abort();
         // Requests cut off by the shutdown leave multipart uploads to abort; give those aborts
         // the same grace before the process (and the embedded store) goes.
         if tokio::time::timeout(timeout, self.state.uploads.idle())
@@ -232,7 +257,7 @@ impl Application {
         // The embedded store outlives the requests (and the audit batch) that used it.
         drop(self.embedded);
         tracing::info!("hoist stopped");
-        served
+        Ok(())
     }
 
     /// Serves until SIGINT or SIGTERM.
@@ -241,17 +266,12 @@ impl Application {
     }
 }
 
-async fn bind(addr: SocketAddr) -> Result<(TcpAcceptor, SocketAddr), StartError> {
-    let acceptor = TcpListener::bind(addr)
-        .into_acceptor()
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError> {
+    let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| StartError::Bind { addr, source })?;
-    let bound = acceptor
-        .local_addr()
-        .first()
-        .and_then(|a| a.as_socket_addr().copied())
-        .unwrap_or(addr);
-    Ok((acceptor, bound))
+    let bound = listener.local_addr().unwrap_or(addr);
+    Ok((listener, bound))
 }
 
 /// Runs one janitor pass from the command line (`hoist-server janitor --once`): connects the
@@ -314,8 +334,9 @@ pub fn routes(state: Arc<AppState>, listening: Listening) -> impl Endpoint + 'st
         .nest("/docs", api::spec::swagger_ui())
         .at("/metrics", get(render_metrics))
         .nest("/", service)
+        .around(limit_rates)
         .data(state)
-        .with(Compression::new())
+        .around(compress_response)
         .around(move |ep, req| async move {
             // Refused before routing, so the envelope and metrics are the unknown route's.
             let path = req.uri().path();

@@ -30,7 +30,8 @@ pub struct Metrics {
     pub upload_failures: IntCounterVec,
     /// Multipart uploads aborted after a failure or disconnect.
     pub multipart_aborts: IntCounter,
-    /// Bytes of upload part buffers reserved right now (bounded by `upload.max_buffer_bytes`).
+    /// Bytes of the memory budget reserved right now: part buffers, and image and trigger
+    /// bodies while they are parsed (bounded by `upload.max_buffer_bytes`).
     pub upload_buffer_bytes: IntGauge,
     /// Form uploads held in a temporary file because `file` came before its destination.
     pub uploads_spooled: IntCounter,
@@ -38,6 +39,8 @@ pub struct Metrics {
     pub trigger_calls: IntCounterVec,
     /// Trigger call duration by trigger name and kind.
     pub trigger_duration: HistogramVec,
+    /// Connections and requests turned away to protect the gateway, by reason.
+    pub refused: IntCounterVec,
     /// Upload hooks, audit trail and janitor.
     pub lifecycle: LifecycleMetrics,
 }
@@ -78,7 +81,7 @@ impl Metrics {
         .expect("static metric definition");
         let upload_buffer_bytes = IntGauge::new(
             "upload_buffer_bytes",
-            "Bytes of upload part buffers reserved right now",
+            "Bytes of the memory budget (part buffers, image and trigger bodies) reserved right now",
         )
         .expect("static metric definition");
         let uploads_spooled = IntCounter::new(
@@ -99,6 +102,14 @@ impl Metrics {
             &["name", "kind"],
         )
         .expect("static metric definition");
+        let refused = IntCounterVec::new(
+            Opts::new(
+                "refused_total",
+                "Connections and requests refused to protect the gateway, by reason",
+            ),
+            &["reason"],
+        )
+        .expect("static metric definition");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(request_duration.clone()),
@@ -109,6 +120,7 @@ impl Metrics {
             Box::new(uploads_spooled.clone()),
             Box::new(trigger_calls.clone()),
             Box::new(trigger_duration.clone()),
+            Box::new(refused.clone()),
         ] {
             registry
                 .register(collector)
@@ -127,6 +139,7 @@ impl Metrics {
             uploads_spooled,
             trigger_calls,
             trigger_duration,
+            refused,
         }
     }
 

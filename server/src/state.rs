@@ -8,6 +8,7 @@ use crate::config::Settings;
 use crate::hooks::{HookOutcome, Hooks, StoredEvent};
 use crate::http::ApiError;
 use crate::images::ImageRules;
+use crate::limits::RateLimits;
 use crate::metrics::Metrics;
 use crate::storage::Buckets;
 use crate::storage::upload::{Stored, Uploads};
@@ -24,6 +25,8 @@ pub struct AppState {
     pub uploads: Uploads,
     /// What `POST /images` accepts, resolved from `[images]` at start-up.
     pub images: ImageRules,
+    /// Request rate limits (`[limits]`, triggers' `rate_limit`).
+    pub(crate) limits: RateLimits,
     /// Upload hooks: the triggers each alias calls after an upload, and their queue.
     pub hooks: Hooks,
     /// The audit trail's sinks.

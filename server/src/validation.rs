@@ -7,7 +7,7 @@
 
 use crate::config::{ConfigProblem, ConfigSource, Settings};
 use crate::storage::{self, upload};
-use crate::{audit, auth, aws, hooks, images, janitor, telemetry, triggers};
+use crate::{audit, auth, aws, hooks, http, images, janitor, limits, telemetry, triggers};
 
 /// Reads the settings from `source` and checks them for its environment, listing every
 /// problem at once: those of reading (missing files, unknown keys) and those of every section.
@@ -49,6 +49,8 @@ fn problems_of(settings: &Settings, production: bool) -> Vec<ConfigProblem> {
     problems.extend(storage::check_list(&settings.list));
     problems.extend(storage::check_delete(&settings.delete));
     problems.extend(triggers::check(&settings.triggers));
+    problems.extend(http::serve::check(&settings.server));
+    problems.extend(limits::check(settings));
     problems.extend(hooks::check(
         &settings.buckets,
         &settings.triggers,

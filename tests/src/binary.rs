@@ -18,9 +18,14 @@ pub struct BinaryServer {
     lines: mpsc::Receiver<String>,
 }
 
-/// Path of the `hoist-server` binary built beside the running executable: a test
+/// Path of the `hoist-server` binary: `HOIST_SERVER_BIN` when set, else the one built beside
+/// the running executable: a test
 /// (`target/<profile>/deps/<test>`) or a binary such as `bench` (`target/<profile>/bench`).
 pub fn binary_path() -> PathBuf {
+    // A benchmark may run a gateway of another build (a release binary from a debug bench).
+    if let Some(path) = std::env::var_os("HOIST_SERVER_BIN") {
+        return PathBuf::from(path);
+    }
     let exe = std::env::current_exe().expect("executable path");
     let mut dir = exe.parent().expect("target layout");
     if dir.ends_with("deps") {

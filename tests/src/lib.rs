@@ -9,6 +9,7 @@ pub mod moto;
 pub mod peers;
 pub mod proxy;
 pub mod server;
+pub mod soak;
 pub mod store;
 
 use std::path::{Path, PathBuf};

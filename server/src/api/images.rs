@@ -11,7 +11,7 @@ use poem_openapi::{Object, OpenApi};
 use super::Tag;
 use super::objects::StoredObject;
 use crate::auth::{BearerAuth, Level, bearer_token};
-use crate::http::body_limit::buffer_body;
+use crate::http::body_limit::{buffer_body, declared_length, is_compressed};
 use crate::http::{ApiError, ApiResult, JsonBody, UserToken, ok};
 use crate::images::{self, ImageError, NewImage};
 use crate::state::AppState;
@@ -115,7 +115,21 @@ fn read_limited_body<E: Endpoint + 'static>(endpoint: E) -> impl Endpoint {
             state.uploads.count_failure(&error);
             ApiError::from(error)
         };
-        buffer_body(&mut request, limit, too_large).await?;
+        // At most at once: the body, the base64 string parsed out of it, a copy of that
+        // without line breaks, and the decoded bytes (3/4 of it): about four times the body.
+        // A compressed body adds its compressed bytes and may inflate up to the limit.
+        let declared = declared_length(&request).unwrap_or(limit).min(limit);
+        let need = if is_compressed(&request) {
+            declared + 4 * limit
+        } else {
+            4 * declared
+        };
+        let _memory = state
+            .uploads
+            .reserve_memory(need)
+            .await
+            .map_err(ApiError::from)?;
+        buffer_body(&mut request, limit, state.uploads.limits().pace, too_large).await?;
         endpoint.call(request).await
     })
 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::Tag;
 use crate::audit::{Action, AuditEvent, Who};
 use crate::auth::{AuthError, BearerAuth, Level, MaybeBearer, bearer_token};
-use crate::http::body_limit::buffer_body;
+use crate::http::body_limit::{buffer_body, declared_length, is_compressed, json_values};
 use crate::http::{self, ApiError, ApiResult, ErrorCode, JsonBody, Refused, UserToken, ok};
 use crate::state::AppState;
 use crate::triggers::{Call, Outcome, TriggerError, outcome_label};
@@ -227,10 +227,15 @@ impl TriggersApi {
     }
 }
 
+/// What one parsed JSON value may take: a `serde_json::Value` (32 bytes), as much again of a
+/// growing array's or map's spare room and nodes, and a map key's `String`.
+const JSON_VALUE_BYTES: u64 = 96;
+
 /// Refuses what can be refused before the body of `POST /trigger/{name}` is read (an unknown
 /// trigger, a caller its level does not admit), then reads the body up to
 /// `server.json_body_limit` (413 beyond), so that anonymous callers of non-public triggers
-/// cannot make Hoist buffer anything. The handler checks the same again, as it must.
+/// cannot make Hoist buffer anything, within the trigger's rate and the memory budget. The
+/// handler checks the same again, as it must.
 fn admit_then_read_body<E: Endpoint + 'static>(endpoint: E) -> impl Endpoint {
     endpoint.around(|endpoint, mut request| async move {
         let state = request
@@ -244,14 +249,44 @@ fn admit_then_read_body<E: Endpoint + 'static>(endpoint: E) -> impl Endpoint {
             .auth
             .authorize(bearer_token(&request).as_deref(), entry.auth)
             .map_err(ApiError::from)?;
+        // The trigger's own rate counts only calls its level admits.
+        state.limits.check_trigger(name).map_err(ApiError::from)?;
         let limit = u64::try_from(state.settings.server.json_body_limit).unwrap_or(u64::MAX);
-        buffer_body(&mut request, limit, || {
+        // The body, the strings parsed out of it and the payload serialized again: three
+        // times the body, reserved before reading; the values themselves once they are
+        // counted (a body of tiny values parses into many times its size).
+        let declared = declared_length(&request).unwrap_or(limit).min(limit);
+        let compressed = if is_compressed(&request) { declared } else { 0 };
+        let reserved = if compressed > 0 {
+            compressed + 3 * limit
+        } else {
+            3 * declared
+        };
+        let mut memory = state
+            .uploads
+            .reserve_memory(reserved)
+            .await
+            .map_err(ApiError::from)?;
+        let body = buffer_body(&mut request, limit, state.uploads.limits().pace, || {
             ApiError::new(
                 ErrorCode::PayloadTooLarge,
                 format!("the request body exceeds {limit} bytes"),
             )
         })
         .await?;
+        let need = compressed + 3 * body.len() as u64 + json_values(&body) * JSON_VALUE_BYTES;
+        if need > state.uploads.memory_budget() {
+            return Err(ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                "the payload has more values than this server's memory budget can parse",
+            )
+            .into());
+        }
+        state
+            .uploads
+            .grow_memory(&mut memory, need)
+            .map_err(ApiError::from)?;
+        drop(body);
         endpoint.call(request).await
     })
 }

@@ -22,8 +22,8 @@ pub use print::to_toml;
 pub use problem::ConfigProblem;
 pub use routes::{BucketRoute, FilesRoute, ImagesRoute, LambdaMode, TriggerRoute, is_valid_alias};
 pub use sections::{
-    AuthAlgorithm, AuthSettings, AwsSettings, DeleteSettings, EmbeddedStorage, ListSettings,
-    LogFormat, ServerSettings, StorageSettings, TelemetrySettings, UploadSettings,
+    AuthAlgorithm, AuthSettings, AwsSettings, DeleteSettings, EmbeddedStorage, LimitsSettings,
+    ListSettings, LogFormat, ServerSettings, StorageSettings, TelemetrySettings, UploadSettings,
 };
 
 use std::collections::BTreeMap;
@@ -47,6 +47,7 @@ pub struct Settings {
     pub list: ListSettings,
     pub delete: DeleteSettings,
     pub telemetry: TelemetrySettings,
+    pub limits: LimitsSettings,
     pub hooks: HookSettings,
     pub janitor: JanitorSettings,
     pub audit: AuditSettings,

@@ -101,6 +101,8 @@ pub struct TriggerRoute {
     pub headers: BTreeMap<String, SecretString>,
     /// What it does, shown to callers of `GET /triggers`.
     pub description: Option<String>,
+    /// Calls of this trigger per period, all callers together (`"10/min"`); none when unset.
+    pub rate_limit: Option<String>,
 }
 
 impl TriggerRoute {

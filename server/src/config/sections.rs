@@ -22,6 +22,16 @@ pub struct ServerSettings {
     /// and readiness need not face the internet; the main listener then answers 404 for
     /// `/metrics` and `/ready`.
     pub admin_bind: Option<SocketAddr>,
+    /// A request head must arrive within this, counted from the connection's start or from
+    /// the first byte after it was idle; else the connection is closed.
+    #[serde(with = "humantime_serde")]
+    pub header_timeout: Duration,
+    /// A keep-alive connection with no request in flight is closed after this.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
+    /// Behind a load balancer: the header that carries the client's address (the last one
+    /// listed counts). Off by default: a client can write any header.
+    pub client_ip_header: Option<String>,
 }
 
 impl Default for ServerSettings {
@@ -31,6 +41,9 @@ impl Default for ServerSettings {
             shutdown_timeout: Duration::from_secs(30),
             json_body_limit: 8 * 1024 * 1024,
             admin_bind: None,
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            client_ip_header: None,
         }
     }
 }
@@ -165,6 +178,16 @@ pub struct UploadSettings {
     /// does not hold buffer memory forever.
     #[serde(with = "humantime_serde")]
     pub read_timeout: Duration,
+    /// Least average rate of a body, in bytes per second, over any `min_rate_window`; a
+    /// slower body is cut off (408). 0 turns the check off.
+    pub min_rate: u64,
+    #[serde(with = "humantime_serde")]
+    pub min_rate_window: Duration,
+    /// Longest wait for buffer memory; past it the request is answered 503 `server-busy`.
+    #[serde(with = "humantime_serde")]
+    pub budget_wait: Duration,
+    /// Disk all spooled form uploads together may use, in bytes; past it 503 `server-busy`.
+    pub spool_max_bytes: u64,
 }
 
 impl Default for UploadSettings {
@@ -175,6 +198,29 @@ impl Default for UploadSettings {
             max_buffer_bytes: 256 * 1024 * 1024,
             parts_in_flight: 4,
             read_timeout: Duration::from_secs(60),
+            min_rate: 1024,
+            min_rate_window: Duration::from_secs(30),
+            budget_wait: Duration::from_secs(30),
+            spool_max_bytes: 2 * 1024 * 1024 * 1024,
+        }
+    }
+}
+
+/// `[limits]`: request rates, per replica. Rates are `"N/s"`, `"N/min"`, `"N/h"` or `"off"`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct LimitsSettings {
+    /// Requests per token subject on every route that takes a token; off when unset.
+    pub per_principal: Option<String>,
+    /// Calls of public triggers and `GET /dev/token` per client address.
+    pub per_ip: String,
+}
+
+impl Default for LimitsSettings {
+    fn default() -> Self {
+        Self {
+            per_principal: None,
+            per_ip: "600/min".into(),
         }
     }
 }

@@ -108,6 +108,12 @@ error_codes! {
         "The object store failed or is unreachable.";
     NotReady = "not-ready", SERVICE_UNAVAILABLE,
         "A bucket alias's store does not answer.";
+    ServerBusy = "server-busy", SERVICE_UNAVAILABLE,
+        "No buffer memory or spool space became free in time; retry after `Retry-After`.";
+    RateLimited = "rate-limited", TOO_MANY_REQUESTS,
+        "Over a rate limit; retry after `Retry-After`.";
+    UnsupportedContentEncoding = "unsupported-content-encoding", UNSUPPORTED_MEDIA_TYPE,
+        "The request body's Content-Encoding is not one the route accepts.";
     AuditDisabled = "audit-disabled", NOT_FOUND,
         "No audit alias is configured (`[audit] bucket`), so there are no audit events to read.";
     Internal = "internal", INTERNAL_SERVER_ERROR,

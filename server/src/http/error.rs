@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
@@ -10,6 +11,7 @@ use poem_openapi::Object;
 use poem_openapi::error::{ContentTypeError, ParseParamError, ParsePathError};
 use poem_openapi::payload::Json;
 
+use super::refusal::{Refusal, RefusalNote};
 use super::{ErrorCode, correlation};
 
 /// The error body's content.
@@ -48,6 +50,10 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
     cause: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    /// Sent as `Retry-After` (whole seconds, at least 1).
+    retry_after: Option<Duration>,
+    /// Counted and logged once by the middleware as `hoist_refused_total{reason}`.
+    refusal: Option<Refusal>,
 }
 
 impl ApiError {
@@ -58,7 +64,26 @@ impl ApiError {
             code,
             message: message.into(),
             cause: None,
+            retry_after: None,
+            refusal: None,
         }
+    }
+
+    /// Tells the client when to try again (`Retry-After`).
+    pub fn retry_after(mut self, wait: Duration) -> Self {
+        self.retry_after = Some(wait);
+        self
+    }
+
+    /// Marks the error as a refusal that protects the gateway, counted on `/metrics`.
+    pub fn refused(mut self, refusal: Refusal) -> Self {
+        self.refusal = Some(refusal);
+        self
+    }
+
+    /// The refusal this error is, if any.
+    pub fn refusal(&self) -> Option<Refusal> {
+        self.refusal
     }
 
     /// Answers with `status` instead of the code's default.
@@ -126,6 +151,13 @@ impl ApiError {
             .caused_by(error.to_string())
     }
 
+    fn refusal_note(&self) -> Option<RefusalNote> {
+        self.refusal.map(|refusal| RefusalNote {
+            refusal,
+            message: self.message.clone(),
+        })
+    }
+
     fn log_cause(&self) -> Option<Cause> {
         self.cause.clone().map(|error| Cause {
             code: self.code,
@@ -178,6 +210,16 @@ impl IntoResponse for ApiError {
         let mut response = Json(self.envelope())
             .with_status(self.status)
             .into_response();
+        if let Some(wait) = self.retry_after {
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            response.headers_mut().insert(
+                poem::http::header::RETRY_AFTER,
+                poem::http::HeaderValue::from(seconds.max(1)),
+            );
+        }
+        if let Some(note) = self.refusal_note() {
+            response.set_data(note);
+        }
         if let Some(cause) = self.log_cause() {
             response.set_data(cause);
         }
@@ -191,10 +233,14 @@ impl From<ApiError> for poem::Error {
         // A poem error's data replaces its response's when it becomes a response again, so
         // the cause travels as the error's data.
         let cause = error.log_cause();
+        let note = error.refusal_note();
         let mut error = poem::Error::from_response(error.into_response());
         error.set_error_message(message);
         if let Some(cause) = cause {
             error.set_data(cause);
+        }
+        if let Some(note) = note {
+            error.set_data(note);
         }
         error
     }

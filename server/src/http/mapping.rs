@@ -3,11 +3,13 @@
 //! own text; a failure of Hoist or downstream shows a fixed text and keeps the domain error as
 //! the cause, which the middleware logs once.
 
+use super::refusal::Refusal;
 use super::refusals::Coded;
 use super::{ApiError, ErrorCode};
 use crate::audit::AuditReadError;
 use crate::auth::{AuthError, DevTokenError};
 use crate::images::ImageError;
+use crate::limits::Limited;
 use crate::metrics::FailureReason;
 use crate::storage::upload::UploadError;
 use crate::storage::{StorageError, Unready};
@@ -38,6 +40,9 @@ macro_rules! codes_of {
         }
     };
 }
+/// What a busy server asks clients to wait before they retry: long enough for uploads that
+/// hold the budget to move on, short enough not to lose the client.
+pub const BUSY_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The client's message for a store that failed; S3's own message may name the real bucket.
 const STORE_FAILED: &str = "the object store failed or is unreachable";
@@ -84,9 +89,10 @@ codes_of!(UploadError {
     UploadError::ChecksumMismatch { .. } => ChecksumMismatch,
     UploadError::InvalidChecksum(_) => InvalidChecksum,
     UploadError::InvalidContentType(_) => InvalidContentType,
-    UploadError::Stalled(_) => RequestTimeout,
+    UploadError::Stalled(_) | UploadError::TooSlow { .. } => RequestTimeout,
+    UploadError::Busy(_) | UploadError::SpoolFull => ServerBusy,
     UploadError::Body(_) => IncompleteBody,
-    UploadError::Form(_) => InvalidForm,
+    UploadError::Form(_) | UploadError::FormHead { .. } => InvalidForm,
     UploadError::MissingFile => MissingFile,
     UploadError::TypeRefused(_) => UnsupportedContentType,
     UploadError::Spool(_) | UploadError::Buffer(_) | UploadError::Task(_) => Internal,
@@ -100,13 +106,28 @@ impl From<UploadError> for ApiError {
             UploadError::Storage(storage) => return storage.into(),
             error => error,
         };
-        match ErrorCode::from(&error) {
-            ErrorCode::Internal => ApiError::internal(error),
+        let refusal = match &error {
+            UploadError::Stalled(_) => Some(Refusal::StalledBody),
+            UploadError::TooSlow { .. } => Some(Refusal::SlowBody),
+            UploadError::Busy(_) => Some(Refusal::BudgetWait),
+            UploadError::SpoolFull => Some(Refusal::SpoolFull),
+            UploadError::FormHead { .. } => Some(Refusal::FormHead),
+            _ => None,
+        };
+        let api = match ErrorCode::from(&error) {
+            ErrorCode::Internal => return ApiError::internal(error),
             // A broken-off body's cause is worth a debug line, not the client's attention.
             ErrorCode::IncompleteBody => {
-                ApiError::new(ErrorCode::IncompleteBody, error.to_string()).caused_by(error)
+                return ApiError::new(ErrorCode::IncompleteBody, error.to_string())
+                    .caused_by(error);
             }
+            ErrorCode::ServerBusy => ApiError::new(ErrorCode::ServerBusy, error.to_string())
+                .retry_after(BUSY_RETRY_AFTER),
             code => ApiError::new(code, error.to_string()),
+        };
+        match refusal {
+            Some(refusal) => api.refused(refusal),
+            None => api,
         }
     }
 }
@@ -192,6 +213,22 @@ impl Coded for UserToken {
             .into_iter()
             .filter(|code| *code != ErrorCode::Forbidden)
             .collect()
+    }
+}
+
+impl From<Limited> for ApiError {
+    fn from(limited: Limited) -> Self {
+        let wait =
+            limited.retry_after.as_secs() + u64::from(limited.retry_after.subsec_nanos() > 0);
+        let message = format!(
+            "over the {} rate limit of {}; retry in {} s",
+            limited.limit,
+            limited.rate,
+            wait.max(1)
+        );
+        ApiError::new(ErrorCode::RateLimited, message)
+            .retry_after(limited.retry_after)
+            .refused(Refusal::RateLimited)
     }
 }
 

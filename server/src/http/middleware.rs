@@ -11,6 +11,7 @@ use poem_openapi::OperationId;
 use tracing::Instrument;
 
 use super::error::Cause;
+use super::refusal::{RefusalNote, Refusals};
 use super::{ApiError, correlation, peer};
 use crate::metrics::Metrics;
 use crate::telemetry::{self, ErrorChain};
@@ -49,6 +50,11 @@ pub async fn observe<E: Endpoint>(ep: Arc<E>, req: Request, metrics: Arc<Metrics
     let elapsed = started.elapsed();
     if let Some(cause) = response.extensions_mut().remove::<Cause>() {
         span.in_scope(|| log_cause(status, &cause));
+    }
+    if let Some(note) = response.extensions_mut().remove::<RefusalNote>() {
+        span.in_scope(|| {
+            Refusals::new(metrics.refused.clone()).record(note.refusal, &note.message)
+        });
     }
     metrics
         .requests

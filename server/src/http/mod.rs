@@ -1,10 +1,11 @@
 //! The HTTP edge: the error type and envelopes every response uses, the closed set of error
-//! codes, the mapping of every domain error onto them, what each operation can refuse with
-//! (which the spec documents), strict JSON bodies, and the middleware that gives each request
-//! its correlation id, span, metrics, error body and cause log line.
+//! codes, the mapping of every domain error onto them, and the middleware that gives each
+//! request its correlation id, span, metrics, error body and cause log line; the server loop
+//! with its connection timeouts, and the count of refusals.
 
 pub(crate) mod body_limit;
 mod code;
+pub(crate) mod compress;
 pub(crate) mod correlation;
 pub(crate) mod envelope;
 pub(crate) mod error;
@@ -12,8 +13,12 @@ mod json_body;
 mod mapping;
 pub(crate) mod middleware;
 pub(crate) mod peer;
+pub(crate) mod rate_limit;
+pub(crate) mod refusal;
 pub(crate) mod refusals;
 pub(crate) mod schema;
+pub(crate) mod serve;
+mod watchdog;
 
 pub use code::ErrorCode;
 pub use envelope::{ApiResult, Data, ok};

@@ -18,6 +18,9 @@
 //! - **Hoist**: `PUT /files/object` with the same body, through the gateway.
 //!
 //! Peak RSS is the kernel's high-water mark (`VmHWM`) of a fresh gateway per scenario.
+//!
+//! `bench soak --minutes N` instead runs the soak scenario (`hoist_tests::soak`): N minutes of
+//! mixed load with slow clients, reported every minute.
 
 use std::time::{Duration, Instant};
 
@@ -348,6 +351,20 @@ fn load_average() -> String {
 
 #[tokio::main]
 async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("soak") {
+        let minutes = args
+            .iter()
+            .position(|arg| arg == "--minutes")
+            .and_then(|at| args.get(at + 1))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(10);
+        let store = Store::start();
+        let gateway = Gateway::start(&store).await;
+        let report = hoist_tests::soak::run(&gateway.process, &gateway.token, minutes).await;
+        println!("{report}");
+        return;
+    }
     let repetitions: usize = std::env::var("BENCH_REPETITIONS")
         .ok()
         .and_then(|n| n.parse().ok())

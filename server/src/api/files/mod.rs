@@ -64,7 +64,9 @@ impl FilesApi {
             prefix: prefix.0,
             content_length: content_length(request),
         };
-        let stored = form::receive(&state.buckets, &state.uploads, form.0, query).await?;
+        let body = form.body.into_bytes_stream();
+        let stored =
+            form::receive(&state.buckets, &state.uploads, body, form.boundary, query).await?;
         let hooks = state.object_stored(&stored, Some(&claims)).await;
         ok(StoredObject::from(stored).with_hooks(hooks))
     }
@@ -287,7 +289,7 @@ fn read_delete_body<E: Endpoint + 'static>(endpoint: E) -> impl Endpoint {
                 format!("the body is over {limit} bytes, more than {max_keys} keys need"),
             )
         };
-        buffer_body(&mut request, limit, too_large).await?;
+        buffer_body(&mut request, limit, state.uploads.limits().pace, too_large).await?;
         endpoint.call(request).await
     })
 }

@@ -3,14 +3,37 @@
 //! and `Binary` payload read or require what these must not (the whole form; a
 //! `Content-Type`), so these implement `ApiExtractor` by hand, with the spec they document.
 
+use poem::http::header;
 use poem::{Request, RequestBody};
 use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaSchema, MetaSchemaRef};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 
+use crate::http::refusal::Refusal;
 use crate::http::{ApiError, ErrorCode};
 
 /// A `multipart/form-data` body, not yet read: fields are parsed as they stream in.
-pub struct FileForm(pub multer::Multipart<'static>);
+pub struct FileForm {
+    pub boundary: String,
+    pub body: poem::Body,
+}
+
+/// Upload bodies are stored or parsed as sent and never inflated (a few compressed bytes can
+/// inflate to gigabytes), so a `Content-Encoding` other than `identity` is refused unread.
+fn refuse_encoded(request: &Request) -> Result<(), ApiError> {
+    match request.headers().get(header::CONTENT_ENCODING) {
+        None => Ok(()),
+        Some(value) if value.as_bytes().eq_ignore_ascii_case(b"identity") => Ok(()),
+        Some(value) => Err(ApiError::new(
+            ErrorCode::UnsupportedContentEncoding,
+            format!(
+                "uploads are stored as sent: Content-Encoding `{}` is not accepted; send the \
+                 bytes as they are (a compressed file as a file of its own type)",
+                String::from_utf8_lossy(value.as_bytes())
+            ),
+        )
+        .refused(Refusal::ContentEncoding)),
+    }
+}
 
 /// A raw request body, not yet read.
 pub struct RawBody(pub poem::Body);
@@ -65,6 +88,7 @@ impl<'a> ApiExtractor<'a> for FileForm {
         body: &mut RequestBody,
         _options: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
+        refuse_encoded(request)?;
         let boundary = request
             .content_type()
             .and_then(|content_type| multer::parse_boundary(content_type).ok())
@@ -74,8 +98,10 @@ impl<'a> ApiExtractor<'a> for FileForm {
                     "this route takes multipart/form-data with a boundary",
                 )
             })?;
-        let stream = body.take()?.into_bytes_stream();
-        Ok(Self(multer::Multipart::new(stream, boundary)))
+        Ok(Self {
+            boundary,
+            body: body.take()?,
+        })
     }
 }
 
@@ -91,7 +117,8 @@ impl<'a> ApiExtractor<'a> for RawBody {
                 "The file's bytes, streamed to S3 as they arrive. Any Content-Type is \
                  accepted; the object's type is the `contentType` parameter, else this \
                  Content-Type, else (absent or `application/octet-stream`) sniffed from \
-                 the first bytes.",
+                 the first bytes. Bodies are never inflated: a Content-Encoding other than \
+                 `identity` is refused (415).",
             ),
             content: vec![MetaMediaType {
                 content_type: "application/octet-stream",
@@ -102,10 +129,11 @@ impl<'a> ApiExtractor<'a> for RawBody {
     }
 
     async fn from_request(
-        _request: &'a Request,
+        request: &'a Request,
         body: &mut RequestBody,
         _options: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
+        refuse_encoded(request)?;
         Ok(Self(body.take()?))
     }
 }

@@ -1,20 +1,19 @@
-//! Reads an upload body chunk by chunk with the size limit and the stall timeout applied,
-//! so both hold wherever the bytes go next (part buffers or a spool file).
-
-use std::time::Duration;
+//! Reads an upload body chunk by chunk with the size limit applied, so it holds wherever the
+//! bytes go next (part buffers or a spool file). How slow a client may be is the business of
+//! [`super::Paced`], which sits between the request and this reader.
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 
-use super::UploadError;
+use super::{Pace, UploadError};
 
 /// The limits every upload body is read under.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Largest accepted file, in bytes (`upload.max_file_size`).
     pub max_size: u64,
-    /// Longest wait for the next chunk (`upload.read_timeout`).
-    pub read_timeout: Duration,
+    /// How slow the client may send it (`upload.read_timeout`, `upload.min_rate`).
+    pub pace: Pace,
 }
 
 /// A body being read: the source, the bytes counted so far, and at most one chunk that was
@@ -40,16 +39,13 @@ where
     }
 
     /// The next non-empty chunk, or `None` at the end of the body. Fails the moment the body
-    /// grows past the limit, and when no bytes arrive within the read timeout.
+    /// grows past the limit.
     pub async fn next_chunk(&mut self) -> Result<Option<Bytes>, UploadError> {
         if let Some(chunk) = self.pushed_back.take() {
             return Ok(Some(chunk));
         }
         loop {
-            let next = tokio::time::timeout(self.limits.read_timeout, self.source.next())
-                .await
-                .map_err(|_| UploadError::Stalled(self.limits.read_timeout))?;
-            match next {
+            match self.source.next().await {
                 None => return Ok(None),
                 Some(Err(error)) => return Err(error),
                 Some(Ok(chunk)) if chunk.is_empty() => continue,
@@ -82,11 +78,16 @@ where
 mod tests {
     use super::*;
     use futures_util::stream;
+    use std::time::Duration;
 
     fn limits(max_size: u64) -> Limits {
         Limits {
             max_size,
-            read_timeout: Duration::from_secs(5),
+            pace: Pace {
+                read_timeout: Duration::from_secs(5),
+                min_rate: 0,
+                window: Duration::from_secs(5),
+            },
         }
     }
 
@@ -113,14 +114,5 @@ mod tests {
         assert_eq!(body.next_chunk().await.unwrap().unwrap(), "x");
         assert_eq!(body.next_chunk().await.unwrap().unwrap(), "ab");
         assert!(body.next_chunk().await.unwrap().is_none());
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_stalled_body_times_out() {
-        let mut body = BodyReader::new(stream::pending::<Result<Bytes, UploadError>>(), limits(10));
-        assert!(matches!(
-            body.next_chunk().await,
-            Err(UploadError::Stalled(_))
-        ));
     }
 }

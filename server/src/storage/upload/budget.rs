@@ -1,12 +1,17 @@
-//! The global memory budget of upload part buffers. Every buffer is reserved whole before it
-//! is filled and released when its part is in S3, so all uploads together never hold more
-//! than `upload.max_buffer_bytes`; when the budget is spent, uploads wait (and stop reading
-//! from their clients) instead of growing memory.
+//! The global memory budget: upload part buffers, and the bodies of image uploads and trigger
+//! calls while they are parsed. Every buffer is reserved whole before it is filled and
+//! released when its part is in S3 (or the request is done), so all requests together never
+//! hold more than `upload.max_buffer_bytes`; when the budget is spent, requests wait (and stop
+//! reading from their clients) instead of growing memory, for at most `upload.budget_wait`,
+//! after which they are answered 503 `server-busy`.
 //!
-//! No deadlock: an upload waits for budget only while holding parts that are on their way to
-//! S3, and those finish (or fail) without needing any budget.
+//! No deadlock: a request waits for budget only while holding parts that are on their way to
+//! S3, which finish (or fail) without needing any budget; a reservation that must grow while
+//! its buffer holds data takes only what is free at once ([`Budget::try_grow`]). Waits are
+//! first come, first served, and each has the deadline of `upload.budget_wait`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use prometheus::IntGauge;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -19,8 +24,16 @@ pub struct Budget {
     semaphore: Arc<Semaphore>,
     /// All permits; no reservation asks for more, or it would wait forever.
     total: u32,
+    /// Longest wait for a reservation.
+    wait: Duration,
     gauge: IntGauge,
 }
+
+/// The budget had no room within `upload.budget_wait` (or, for a reservation that must grow
+/// while it holds data, no room at once).
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("no buffer memory became free within {0:?}")]
+pub struct Busy(pub Duration);
 
 /// Memory set aside for one part buffer; given back when dropped.
 #[derive(Debug)]
@@ -31,52 +44,62 @@ pub struct Reservation {
 }
 
 impl Budget {
-    pub fn new(max_bytes: u64, gauge: IntGauge) -> Self {
+    pub fn new(max_bytes: u64, wait: Duration, gauge: IntGauge) -> Self {
         let total = u32::try_from(max_bytes.div_ceil(UNIT)).unwrap_or(u32::MAX);
         Self {
             semaphore: Arc::new(Semaphore::new(total as usize)),
             total,
+            wait,
             gauge,
         }
     }
 
-    /// Waits until `bytes` of buffer may be held.
-    pub async fn reserve(&self, bytes: usize) -> Reservation {
-        let permit = self.acquire(self.units(bytes)).await;
+    /// Bytes the whole budget holds.
+    pub fn total_bytes(&self) -> u64 {
+        u64::from(self.total) * UNIT
+    }
+
+    /// Waits until `bytes` of buffer may be held, at most `upload.budget_wait`.
+    pub async fn reserve(&self, bytes: usize) -> Result<Reservation, Busy> {
+        let units = self.units(bytes);
+        let permit =
+            tokio::time::timeout(self.wait, self.semaphore.clone().acquire_many_owned(units))
+                .await
+                .map_err(|_| Busy(self.wait))?
+                .expect("the budget is never closed");
         self.gauge.add(bytes as i64);
-        Reservation {
+        Ok(Reservation {
             permit,
             bytes,
             gauge: self.gauge.clone(),
-        }
+        })
     }
 
-    /// Grows a reservation to `bytes` (waiting for the difference).
-    pub async fn grow(&self, reservation: &mut Reservation, bytes: usize) {
+    /// Grows a reservation to `bytes` with what is free right now: its holder keeps data in
+    /// the buffer, so it must not wait (others may be waiting for what it holds).
+    pub fn try_grow(&self, reservation: &mut Reservation, bytes: usize) -> Result<(), Busy> {
         if bytes <= reservation.bytes {
-            return;
+            return Ok(());
         }
         let held = u32::try_from(reservation.permit.num_permits()).unwrap_or(u32::MAX);
         let missing = self.units(bytes).saturating_sub(held);
         if missing > 0 {
-            reservation.permit.merge(self.acquire(missing).await);
+            let more = self
+                .semaphore
+                .clone()
+                .try_acquire_many_owned(missing)
+                .map_err(|_| Busy(Duration::ZERO))?;
+            reservation.permit.merge(more);
         }
         self.gauge.add((bytes - reservation.bytes) as i64);
         reservation.bytes = bytes;
+        Ok(())
     }
 
     fn units(&self, bytes: usize) -> u32 {
         u32::try_from((bytes as u64).div_ceil(UNIT))
             .unwrap_or(u32::MAX)
             .min(self.total)
-    }
-
-    async fn acquire(&self, units: u32) -> OwnedSemaphorePermit {
-        self.semaphore
-            .clone()
-            .acquire_many_owned(units)
-            .await
-            .expect("the upload budget is never closed")
     }
 
     /// Bytes not reserved right now.
@@ -108,14 +131,18 @@ mod tests {
         IntGauge::new("test_budget", "test").unwrap()
     }
 
+    fn budget(bytes: u64) -> Budget {
+        Budget::new(bytes, Duration::from_secs(5), gauge())
+    }
+
     #[tokio::test]
     async fn reservations_wait_for_released_budget() {
-        let budget = Budget::new(10 * 1024, gauge());
-        let first = budget.reserve(6 * 1024).await;
+        let budget = budget(10 * 1024);
+        let first = budget.reserve(6 * 1024).await.unwrap();
         assert_eq!(budget.available(), 4 * 1024);
         let waiting = tokio::spawn({
             let budget = budget.clone();
-            async move { budget.reserve(6 * 1024).await.bytes() }
+            async move { budget.reserve(6 * 1024).await.unwrap().bytes() }
         });
         // The second reservation cannot be granted while the first is held.
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -129,12 +156,27 @@ mod tests {
 
     #[tokio::test]
     async fn a_reservation_never_asks_for_more_than_exists() {
-        let budget = Budget::new(1000, gauge());
-        let held = budget.reserve(5000).await;
+        let budget = budget(1000);
+        let held = budget.reserve(5000).await.unwrap();
         assert_eq!(budget.available(), 0);
         drop(held);
-        let mut grown = budget.reserve(10).await;
-        budget.grow(&mut grown, 900).await;
+        let mut grown = budget.reserve(10).await.unwrap();
+        budget.try_grow(&mut grown, 900).unwrap();
         assert_eq!(grown.bytes(), 900);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_full_budget_is_busy_after_the_wait_and_growing_never_waits() {
+        let budget = budget(8 * 1024);
+        let mut held = budget.reserve(4 * 1024).await.unwrap();
+        let other = budget.reserve(4 * 1024).await.unwrap();
+        let started = tokio::time::Instant::now();
+        assert!(budget.reserve(1024).await.is_err());
+        assert_eq!(started.elapsed(), Duration::from_secs(5));
+        assert!(budget.try_grow(&mut held, 6 * 1024).is_err());
+        assert_eq!(held.bytes(), 4 * 1024);
+        drop(other);
+        budget.try_grow(&mut held, 6 * 1024).unwrap();
+        assert_eq!(budget.available(), 2 * 1024);
     }
 }

@@ -16,6 +16,20 @@ pub enum UploadError {
     InvalidContentType(String),
     #[error("no part of the body arrived for {0:?}")]
     Stalled(Duration),
+    /// The body averaged less than `upload.min_rate` over a window.
+    #[error("the body arrived slower than {min_rate} bytes/s over {window:?}")]
+    TooSlow { min_rate: u64, window: Duration },
+    /// No buffer memory within `upload.budget_wait`.
+    #[error("the server is busy: {0}; retry later")]
+    Busy(#[from] super::Busy),
+    /// The spool files of all requests would pass `upload.spool_max_bytes`.
+    #[error(
+        "the server is busy: temporary space for forms that send `file` first is full; retry later, or send the destination fields before `file`"
+    )]
+    SpoolFull,
+    /// A form's preamble or a part's headers went on past their bound.
+    #[error("the form sent {limit} bytes without a complete boundary or part header")]
+    FormHead { limit: u64 },
     /// The body ended before its declared end or could not be read (client disconnect). The
     /// cause is for the logs only.
     #[error("the request body ended early or could not be read")]

@@ -2,13 +2,19 @@
 //! order. The `file` part streams to S3 when its destination is known by the time it starts
 //! (from the query string or earlier fields) and waits in a temporary file when it is not; a
 //! destination field may come from the query string or the form, but not differently.
+//!
+//! Every byte the form sends is bounded: the body is paced ([`Paced`]), multer's constraints
+//! bound the fields and the whole stream, and [`Bounded`] bounds what multer may read while it
+//! looks for a boundary or the end of a part's headers.
 
-use std::time::Duration;
+use std::sync::Arc;
 
-use futures_util::StreamExt;
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
 
+use super::form_bound::{Bounded, FORM_HEAD_LIMIT, Progress};
 use super::spool::{self, Spooled};
-use super::{ByteStream, Expected, Staged, Stored, UploadError, UploadSpec, Uploads};
+use super::{ByteStream, Expected, Paced, Staged, Stored, UploadError, UploadSpec, Uploads};
 use crate::storage::{Buckets, keys};
 
 /// Most fields a form may have; Hoist reads three.
@@ -17,6 +23,8 @@ const MAX_FIELDS: usize = 32;
 const MAX_TEXT_BYTES: usize = 4096;
 /// Largest field Hoist does not know and skips.
 const MAX_UNKNOWN_FIELD_BYTES: usize = 64 * 1024;
+/// What a form may carry besides its file: every field at its largest, with its headers.
+const FORM_OVERHEAD: u64 = MAX_FIELDS as u64 * (MAX_UNKNOWN_FIELD_BYTES as u64 + FORM_HEAD_LIMIT);
 
 /// What the request says besides the form: the query string's destination fields and the
 /// declared body length.
@@ -27,29 +35,59 @@ pub struct FormQuery {
     pub content_length: Option<u64>,
 }
 
-/// Reads `form` field by field, stores its `file` and returns what was stored. Nothing is
-/// stored on any error, including one in a field after the file.
-pub async fn receive<'a>(
+/// Reads the form in `body` (parts separated by `boundary`) field by field, stores its `file`
+/// and returns what was stored. Nothing is stored on any error, including one in a field
+/// after the file.
+pub async fn receive<'a, S>(
     buckets: &'a Buckets,
     uploads: &Uploads,
-    form: multer::Multipart<'static>,
+    body: S,
+    boundary: String,
     query: FormQuery,
-) -> Result<Stored<'a>, UploadError> {
+) -> Result<Stored<'a>, UploadError>
+where
+    S: Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+{
     let _running = uploads.begin();
+    let progress = Arc::new(Progress::default());
+    let body: ByteStream =
+        Box::pin(body.map(|chunk| chunk.map_err(|error| UploadError::Body(error.into()))));
+    let paced = Paced::new(body, uploads.limits().pace);
+    let bounded = Bounded::new(paced, progress.clone(), FORM_HEAD_LIMIT);
+    let form = multer::Multipart::with_constraints(
+        bounded,
+        boundary,
+        constraints(uploads.limits().max_size),
+    );
     uploads
-        .counted(read_and_store(buckets, uploads, form, query))
+        .counted(read_and_store(buckets, uploads, form, progress, query))
         .await
+}
+
+/// multer's own bounds: the file at most `upload.max_file_size`, text fields and unknown
+/// fields theirs, and the whole stream the sum.
+fn constraints(max_file_size: u64) -> multer::Constraints {
+    multer::Constraints::new().size_limit(
+        multer::SizeLimit::new()
+            .whole_stream(max_file_size.saturating_add(FORM_OVERHEAD))
+            .per_field(MAX_UNKNOWN_FIELD_BYTES as u64)
+            .for_field("file", max_file_size)
+            .for_field("bucketName", MAX_TEXT_BYTES as u64)
+            .for_field("prefix", MAX_TEXT_BYTES as u64),
+    )
 }
 
 async fn read_and_store<'a>(
     buckets: &'a Buckets,
     uploads: &Uploads,
     form: multer::Multipart<'static>,
+    progress: Arc<Progress>,
     query: FormQuery,
 ) -> Result<Stored<'a>, UploadError> {
     let mut walk = FormWalk {
         buckets,
         uploads,
+        progress,
         bucket: Setting::new("bucketName", query.bucket_name),
         prefix: Setting::new("prefix", query.prefix),
         content_length: query.content_length,
@@ -106,6 +144,8 @@ enum Received {
 struct FormWalk<'a> {
     buckets: &'a Buckets,
     uploads: &'a Uploads,
+    /// Told about every field and chunk multer yields.
+    progress: Arc<Progress>,
     bucket: Setting,
     prefix: Setting,
     content_length: Option<u64>,
@@ -117,12 +157,9 @@ impl FormWalk<'_> {
         &mut self,
         mut form: multer::Multipart<'static>,
     ) -> Result<(), UploadError> {
-        let read_timeout = self.uploads.limits().read_timeout;
         let mut fields = 0;
-        while let Some(field) = stalled_after(read_timeout, form.next_field())
-            .await?
-            .map_err(form_error)?
-        {
+        while let Some(field) = form.next_field().await.map_err(form_error)? {
+            self.progress.made();
             fields += 1;
             if fields > MAX_FIELDS {
                 return Err(UploadError::Form(format!(
@@ -131,17 +168,17 @@ impl FormWalk<'_> {
             }
             match field.name().unwrap_or_default() {
                 "bucketName" => {
-                    let value = read_text(field, MAX_TEXT_BYTES, read_timeout).await?;
+                    let value = read_text(field, MAX_TEXT_BYTES, &self.progress).await?;
                     self.bucket.set_from_form(value)?;
                 }
                 "prefix" => {
-                    let value = read_text(field, MAX_TEXT_BYTES, read_timeout).await?;
+                    let value = read_text(field, MAX_TEXT_BYTES, &self.progress).await?;
                     self.prefix.set_from_form(value)?;
                 }
                 "file" => self.read_file(field).await?,
                 name => {
                     tracing::debug!(field = name, "skipping an unknown form field");
-                    read_text(field, MAX_UNKNOWN_FIELD_BYTES, read_timeout).await?;
+                    read_text(field, MAX_UNKNOWN_FIELD_BYTES, &self.progress).await?;
                 }
             }
         }
@@ -154,7 +191,11 @@ impl FormWalk<'_> {
         }
         let name = field.file_name().unwrap_or_default().to_owned();
         let content_type = field.content_type().map(ToString::to_string);
-        let source: ByteStream = Box::pin(field.map(|chunk| chunk.map_err(form_error)));
+        let progress = self.progress.clone();
+        let source: ByteStream = Box::pin(field.map(move |chunk| {
+            progress.made();
+            chunk.map_err(form_error)
+        }));
         if self.bucket.is_known() && self.prefix.is_known() {
             let bucket = self.buckets.resolve(self.bucket.value())?;
             let key = keys::join(self.prefix.value().unwrap_or_default(), &name)?;
@@ -170,7 +211,8 @@ impl FormWalk<'_> {
             // Refuse a bad name now rather than after spooling the whole file.
             keys::join("", &name)?;
             self.uploads.count_spooled();
-            let spooled = spool::spool(source, self.uploads.limits()).await?;
+            let spooled =
+                spool::spool(source, self.uploads.limits(), self.uploads.spool_space()).await?;
             self.file = Some(Received::Spooled {
                 spooled,
                 name,
@@ -231,14 +273,12 @@ impl Setting {
 async fn read_text(
     mut field: multer::Field<'static>,
     limit: usize,
-    read_timeout: Duration,
+    progress: &Progress,
 ) -> Result<String, UploadError> {
     let name = field.name().unwrap_or_default().to_owned();
     let mut text = Vec::new();
-    while let Some(chunk) = stalled_after(read_timeout, field.chunk())
-        .await?
-        .map_err(form_error)?
-    {
+    while let Some(chunk) = field.chunk().await.map_err(form_error)? {
+        progress.made();
         if text.len() + chunk.len() > limit {
             return Err(UploadError::Form(format!(
                 "form field `{name}` is longer than {limit} bytes"
@@ -250,17 +290,22 @@ async fn read_text(
         .map_err(|_| UploadError::Form(format!("form field `{name}` is not UTF-8 text")))
 }
 
-async fn stalled_after<F: Future>(limit: Duration, work: F) -> Result<F::Output, UploadError> {
-    tokio::time::timeout(limit, work)
-        .await
-        .map_err(|_| UploadError::Stalled(limit))
-}
-
 /// A body that stops is the client's doing (disconnect); a body that is not a form is a bad
-/// request.
+/// request; what the body's own guards refused (pace, head bound) comes back as it was.
 fn form_error(error: multer::Error) -> UploadError {
     match error {
-        multer::Error::StreamReadFailed(cause) => UploadError::Body(cause),
+        multer::Error::StreamReadFailed(cause) => match cause.downcast::<UploadError>() {
+            Ok(refused) => *refused,
+            Err(cause) => UploadError::Body(cause),
+        },
+        multer::Error::FieldSizeExceeded { limit, field_name } => match field_name.as_deref() {
+            Some("file") => UploadError::TooLarge { limit },
+            name => UploadError::Form(format!(
+                "form field `{}` is longer than {limit} bytes",
+                name.unwrap_or_default()
+            )),
+        },
+        multer::Error::StreamSizeExceeded { limit } => UploadError::TooLarge { limit },
         multer::Error::IncompleteStream
         | multer::Error::IncompleteFieldData { .. }
         | multer::Error::IncompleteHeaders => UploadError::Body(Box::new(error)),

@@ -22,17 +22,21 @@ mod buffer;
 mod checks;
 mod error;
 pub(crate) mod form;
+mod form_bound;
 mod multipart;
 mod outcome;
+mod pace;
 pub(crate) mod raw;
 mod settings_check;
 pub(crate) mod spool;
 
 pub use body::{BodyReader, Limits};
+pub use budget::{Busy, Reservation};
 use checks::is_generic;
 pub use checks::{Expected, OCTET_STREAM, validate_content_type};
 pub use error::UploadError;
 pub use outcome::Stored;
+pub use pace::{Pace, Paced};
 pub use settings_check::check;
 
 use std::pin::Pin;
@@ -49,7 +53,7 @@ use crate::storage::checksum::Crc32c;
 use crate::storage::content::{ContentPolicy, StoredType};
 use crate::storage::s3::S3Bucket;
 use crate::storage::{Bucket, StorageError};
-use budget::{Budget, Reservation};
+use budget::Budget;
 use buffer::PartBuffer;
 use multipart::{CleanupContext, MultipartUpload, Part};
 
@@ -64,6 +68,7 @@ const SNIFF_BYTES: usize = 8192;
 /// cleanups still running.
 pub struct Uploads {
     budget: Budget,
+    spool_space: spool::SpoolSpace,
     part_size: usize,
     parts_in_flight: usize,
     limits: Limits,
@@ -165,13 +170,19 @@ impl Uploads {
         Self {
             budget: Budget::new(
                 settings.max_buffer_bytes,
+                settings.budget_wait,
                 metrics.upload_buffer_bytes.clone(),
             ),
+            spool_space: spool::SpoolSpace::new(settings.spool_max_bytes),
             part_size: usize::try_from(settings.part_size).unwrap_or(usize::MAX),
             parts_in_flight: settings.parts_in_flight.max(1),
             limits: Limits {
                 max_size: settings.max_file_size,
-                read_timeout: settings.read_timeout,
+                pace: Pace {
+                    read_timeout: settings.read_timeout,
+                    min_rate: settings.min_rate,
+                    window: settings.min_rate_window,
+                },
             },
             metrics,
             activity: Activity::default(),
@@ -180,6 +191,33 @@ impl Uploads {
 
     pub fn limits(&self) -> Limits {
         self.limits
+    }
+
+    /// Reserves `bytes` of the memory budget for a body held whole (an image, a trigger
+    /// payload) while it is parsed; waits at most `upload.budget_wait`.
+    pub async fn reserve_memory(&self, bytes: u64) -> Result<Reservation, UploadError> {
+        let bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
+        Ok(self.budget.reserve(bytes).await?)
+    }
+
+    /// Grows a reservation without waiting (its holder already holds memory).
+    pub fn grow_memory(
+        &self,
+        reservation: &mut Reservation,
+        bytes: u64,
+    ) -> Result<(), UploadError> {
+        let bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
+        Ok(self.budget.try_grow(reservation, bytes)?)
+    }
+
+    /// The disk spool files may use.
+    pub(crate) fn spool_space(&self) -> &spool::SpoolSpace {
+        &self.spool_space
+    }
+
+    /// The whole memory budget, in bytes.
+    pub fn memory_budget(&self) -> u64 {
+        self.budget.total_bytes()
     }
 
     /// Refuses a body whose declared length is already over the limit, before reading it.
@@ -326,7 +364,7 @@ impl Uploads {
                 .clamp(first.len().min(self.part_size), self.part_size),
             None => self.part_size,
         };
-        let mut reservation = self.budget.reserve(capacity).await;
+        let mut reservation = self.budget.reserve(capacity).await?;
         let mut data = PartBuffer::new(capacity)?;
         let mut crc = Crc32c::new();
         let mut next = Some(first);
@@ -336,8 +374,9 @@ impl Uploads {
                 body.push_back(chunk.split_off(room));
             }
             if data.len() + chunk.len() > data.capacity() {
-                // Only a wrong size hint gets here (hyper enforces Content-Length).
-                self.budget.grow(&mut reservation, self.part_size).await;
+                // Only a wrong size hint gets here (hyper enforces Content-Length). The buffer
+                // holds data, so it grows with what is free now or the upload is busy.
+                self.budget.try_grow(&mut reservation, self.part_size)?;
                 data.grow(self.part_size)?;
             }
             crc.update(&chunk);

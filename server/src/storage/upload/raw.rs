@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 
-use super::{ByteStream, Expected, Stored, UploadError, UploadSpec, Uploads};
+use super::{ByteStream, Expected, Paced, Stored, UploadError, UploadSpec, Uploads};
 use crate::storage::{Buckets, keys};
 
 /// What a raw upload names and claims, from its query string and headers.
@@ -39,8 +39,9 @@ where
             let bucket = buckets.resolve(upload.bucket_name.as_deref())?;
             keys::validate_key(&upload.key)?;
             uploads.check_declared_size(upload.content_length)?;
-            let source: ByteStream =
+            let body: ByteStream =
                 Box::pin(body.map(|chunk| chunk.map_err(|error| UploadError::Body(error.into()))));
+            let source: ByteStream = Box::pin(Paced::new(body, uploads.limits().pace));
             let spec = UploadSpec {
                 key: upload.key,
                 content_type: upload.content_type,

@@ -44,6 +44,19 @@ pub fn check(upload: &UploadSettings) -> Vec<ConfigProblem> {
             "must be longer than zero",
         ));
     }
+    // The window is checked in ten slots; below a second they would be too fine to mean much.
+    if upload.min_rate > 0 && upload.min_rate_window < std::time::Duration::from_secs(1) {
+        problems.push(ConfigProblem::new(
+            "upload.min_rate_window",
+            "must be at least 1s",
+        ));
+    }
+    if upload.budget_wait.is_zero() {
+        problems.push(ConfigProblem::new(
+            "upload.budget_wait",
+            "must be longer than zero",
+        ));
+    }
     problems
 }
 

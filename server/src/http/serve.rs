@@ -26,17 +26,9 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::refusal::{Refusal, Refusals};
+pub use super::watchdog::Timeouts;
 use super::watchdog::{Expired, Watchdog, Watched};
 use crate::config::{ConfigProblem, ServerSettings};
-
-/// The connection timeouts of `[server]`.
-#[derive(Debug, Clone, Copy)]
-pub struct Timeouts {
-    /// From a connection's start, or from the first byte after it was idle, to a whole head.
-    pub header: Duration,
-    /// Longest time a connection may stay open with no request in flight.
-    pub idle: Duration,
-}
 
 /// Every problem of the connection timeouts of `[server]`.
 pub fn check(server: &ServerSettings) -> Vec<ConfigProblem> {

@@ -15,7 +15,14 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use super::serve::Timeouts;
+/// The connection timeouts of `[server]`.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// From a connection's start, or from the first byte after it was idle, to a whole head.
+    pub header: std::time::Duration,
+    /// Longest time a connection may stay open with no request in flight.
+    pub idle: std::time::Duration,
+}
 
 /// Where a connection is between requests.
 #[derive(Debug, Clone, Copy)]

@@ -6,7 +6,8 @@
 //! is rendered by the browser according to its stored type, on that origin. An uploaded HTML
 //! or SVG file with a script is stored XSS unless it is a download.
 
-use crate::storage::upload::OCTET_STREAM;
+/// The type stored when nothing better is known.
+pub const OCTET_STREAM: &str = "application/octet-stream";
 
 /// A pattern of `allowed_types`: `type/subtype`, or `type/*` for every subtype.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,8 +8,7 @@ use sha2::{Digest, Sha256};
 use super::UploadError;
 use crate::storage::checksum::Crc32c;
 
-/// The type stored when nothing better is known.
-pub const OCTET_STREAM: &str = "application/octet-stream";
+use crate::storage::content::OCTET_STREAM;
 
 /// Checksums a client sent with its upload. Nothing is stored unless every one matches.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -33,7 +33,7 @@ pub(crate) mod spool;
 pub use body::{BodyReader, Limits};
 pub use budget::{Busy, Reservation};
 use checks::is_generic;
-pub use checks::{Expected, OCTET_STREAM, validate_content_type};
+pub use checks::{Expected, validate_content_type};
 pub use error::UploadError;
 pub use outcome::Stored;
 pub use pace::{Pace, Paced};

@@ -13,6 +13,7 @@ pub mod audit;
 pub mod auth;
 pub(crate) mod aws;
 pub mod config;
+pub(crate) mod context;
 pub mod hooks;
 pub(crate) mod http;
 pub mod images;

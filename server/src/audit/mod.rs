@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 
 use crate::auth::Claims;
 use crate::config::{AuditSettings, BucketRoute, ConfigProblem};
-use crate::http::{correlation, peer};
+use crate::context::{correlation, peer};
 use crate::metrics::Metrics;
 use crate::storage::delete::KeyList;
 use crate::storage::model::DeleteOutcome;

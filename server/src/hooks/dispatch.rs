@@ -14,7 +14,7 @@ use super::MAX_BACKOFF;
 use super::queue::{Delivery, Queue};
 use crate::audit::{Action, Audit, AuditEvent, Who};
 use crate::config::HookSettings;
-use crate::http::correlation;
+use crate::context::correlation;
 use crate::metrics::Metrics;
 use crate::triggers::{Call, Outcome, TriggerError, Triggers, outcome_label};
 

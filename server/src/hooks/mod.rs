@@ -26,7 +26,7 @@ use tokio::time::Instant;
 
 use crate::audit::Audit;
 use crate::config::{BucketRoute, ConfigProblem, HookMode, HookSettings, Settings, TriggerRoute};
-use crate::http::correlation;
+use crate::context::correlation;
 use crate::metrics::Metrics;
 use crate::triggers::{Call, Triggers};
 use queue::{Delivery, Queue};

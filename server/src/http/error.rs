@@ -11,8 +11,9 @@ use poem_openapi::Object;
 use poem_openapi::error::{ContentTypeError, ParseParamError, ParsePathError};
 use poem_openapi::payload::Json;
 
+use super::ErrorCode;
 use super::refusal::{Refusal, RefusalNote};
-use super::{ErrorCode, correlation};
+use crate::context::correlation;
 
 /// The error body's content.
 #[derive(Debug, Clone, Object)]

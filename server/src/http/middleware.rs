@@ -10,9 +10,10 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::OperationId;
 use tracing::Instrument;
 
+use super::ApiError;
 use super::error::Cause;
 use super::refusal::{RefusalNote, Refusals};
-use super::{ApiError, correlation, peer};
+use crate::context::{correlation, peer};
 use crate::metrics::Metrics;
 use crate::telemetry::{self, ErrorChain};
 

@@ -6,13 +6,11 @@
 pub(crate) mod body_limit;
 mod code;
 pub(crate) mod compress;
-pub(crate) mod correlation;
 pub(crate) mod envelope;
 pub(crate) mod error;
 mod json_body;
 mod mapping;
 pub(crate) mod middleware;
-pub(crate) mod peer;
 pub(crate) mod rate_limit;
 pub(crate) mod refusal;
 pub(crate) mod refusals;

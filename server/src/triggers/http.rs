@@ -13,7 +13,7 @@ use secrecy::ExposeSecret;
 use super::{Built, Call, Kind, Outcome, Setup, Trigger, TriggerError, answer_payload};
 use crate::aws::check_endpoint;
 use crate::config::TriggerRoute;
-use crate::http::correlation;
+use crate::context::correlation;
 
 pub const KIND: Kind = Kind {
     name: "http",

@@ -27,7 +27,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::config::{AwsSettings, TriggerRoute};
-use crate::http::correlation;
+use crate::context::correlation;
 
 /// Every trigger kind `routes.toml` may name.
 pub const KINDS: &[Kind] = &[lambda::KIND, step_function::KIND, http::KIND];

@@ -203,7 +203,13 @@ async fn compressed_upload_bodies_are_refused_unread_never_inflated() {
     let token = hoist.token(true).await;
     let bomb = Bytes::from(gzip_of_zeros(64 * MIB));
     assert!(bomb.len() < MIB);
-    let http = reqwest::Client::new();
+    // A fresh connection per request: the server closes a connection whose body it refused
+    // unread, and a pooled connection picked up just as it closes would carry a request the
+    // server never sees, which the refusal count below would then miss.
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
     let before = hoist.rss();
     let sampler = hoist.sample_rss();
     // Eight raw uploads and eight forms at once, and the gateway still answers meanwhile.

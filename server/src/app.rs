@@ -13,6 +13,7 @@ use crate::auth::{AuthConfigError, Authenticator};
 use crate::config::{ConfigProblem, Settings};
 use crate::hooks::Hooks;
 use crate::http::compress::compress_response;
+use crate::http::cors::BrowserAccess;
 use crate::http::middleware::observe;
 use crate::http::rate_limit::limit_rates;
 use crate::http::refusal::Refusals;
@@ -314,6 +315,7 @@ async fn start_embedded(settings: &Settings) -> Result<Option<EmbeddedS3>, Embed
 pub fn routes(state: Arc<AppState>, listening: Listening) -> impl Endpoint + 'static {
     let service = api::service();
     let metrics = state.metrics.clone();
+    let browser_access = BrowserAccess::new(&state.settings.cors);
     let render_metrics = {
         let metrics = metrics.clone();
         make_sync(move |_| {
@@ -333,6 +335,7 @@ pub fn routes(state: Arc<AppState>, listening: Listening) -> impl Endpoint + 'st
         .at("/openapi.yaml", get(spec_yaml))
         .nest("/docs", api::spec::swagger_ui())
         .at("/metrics", get(render_metrics))
+        .nest("/tus", api::tus::routes())
         .nest("/", service)
         .around(limit_rates)
         .data(state)
@@ -351,6 +354,9 @@ pub fn routes(state: Arc<AppState>, listening: Listening) -> impl Endpoint + 'st
                 Err(poem::error::NotFoundError.into())
             }
         })
+        // Boxed: the nested middleware types grow too deep for rustc's layout queries.
+        .boxed()
+        .with(browser_access)
         .around(move |ep, req| {
             let metrics = metrics.clone();
             async move { Ok(observe(ep, req, metrics).await) }

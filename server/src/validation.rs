@@ -48,8 +48,10 @@ fn problems_of(settings: &Settings, production: bool) -> Vec<ConfigProblem> {
     problems.extend(upload::check(&settings.upload));
     problems.extend(storage::check_list(&settings.list));
     problems.extend(storage::check_delete(&settings.delete));
+    problems.extend(storage::presign::check(&settings.presign));
     problems.extend(triggers::check(&settings.triggers));
     problems.extend(http::serve::check(&settings.server));
+    problems.extend(http::cors::check(&settings.cors));
     problems.extend(limits::check(settings));
     problems.extend(hooks::check(
         &settings.buckets,

@@ -8,11 +8,12 @@ mod meta;
 pub(crate) mod objects;
 pub(crate) mod spec;
 mod triggers;
+pub(crate) mod tus;
 
 use poem_openapi::{OpenApiService, ServerObject, Tags};
 
 pub use audit::AuditApi;
-pub use files::FilesApi;
+pub use files::{FilesApi, PresignApi};
 pub use images::ImagesApi;
 pub use meta::MetaApi;
 pub use triggers::TriggersApi;
@@ -33,13 +34,27 @@ pub enum Tag {
 }
 
 /// Every API of the gateway.
-pub type Api = (MetaApi, FilesApi, ImagesApi, TriggersApi, AuditApi);
+pub type Api = (
+    MetaApi,
+    FilesApi,
+    PresignApi,
+    ImagesApi,
+    TriggersApi,
+    AuditApi,
+);
 
 /// The API as a poem endpoint plus its spec. Needs no runtime state, so the spec can be
 /// printed without configuration or AWS.
 pub fn service() -> OpenApiService<Api, ()> {
     OpenApiService::new(
-        (MetaApi, FilesApi, ImagesApi, TriggersApi, AuditApi),
+        (
+            MetaApi,
+            FilesApi,
+            PresignApi,
+            ImagesApi,
+            TriggersApi,
+            AuditApi,
+        ),
         "Hoist",
         env!("CARGO_PKG_VERSION"),
     )

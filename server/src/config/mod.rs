@@ -6,6 +6,7 @@
 //! Every default is compiled in (the `Default` of each section, which `configs/default.toml`
 //! documents), so every file is an optional layer and the binary runs with none.
 
+mod browser;
 mod environment;
 mod level;
 mod lifecycle;
@@ -15,6 +16,9 @@ mod read;
 mod routes;
 mod sections;
 
+pub use browser::{
+    CorsSettings, PresignSettings, TUS_REQUEST_HEADERS, TUS_RESPONSE_HEADERS, TusSettings,
+};
 pub use environment::{DEVELOPMENT_ENVIRONMENTS, PRODUCTION, checked_in_secrets, is_production};
 pub use level::Level;
 pub use lifecycle::{AuditSettings, HookMode, HookSettings, JanitorSettings};
@@ -51,6 +55,9 @@ pub struct Settings {
     pub hooks: HookSettings,
     pub janitor: JanitorSettings,
     pub audit: AuditSettings,
+    pub cors: CorsSettings,
+    pub presign: PresignSettings,
+    pub tus: TusSettings,
     /// Bucket aliases from `routes.toml`: the only names clients may use.
     pub buckets: BTreeMap<String, BucketRoute>,
     pub files: FilesRoute,

@@ -54,6 +54,8 @@ error_codes! {
         "The bearer token is not valid: signature, algorithm, issuer, audience or claims.";
     Forbidden = "forbidden", FORBIDDEN,
         "The token does not grant the route's level.";
+    OriginNotAllowed = "origin-not-allowed", FORBIDDEN,
+        "A CORS preflight from an origin, or for a method or header, that `[cors]` does not allow.";
     NotFound = "not-found", NOT_FOUND,
         "No such route or object.";
     MethodNotAllowed = "method-not-allowed", METHOD_NOT_ALLOWED,
@@ -68,6 +70,18 @@ error_codes! {
         "An object key or prefix is empty, too long, or has a forbidden segment or character.";
     KeyNotStorable = "key-not-storable", BAD_REQUEST,
         "The embedded development store cannot hold this key (S3 itself would take it).";
+    InvalidTusHeader = "invalid-tus-header", BAD_REQUEST,
+        "A tus header (`Upload-Length`, `Upload-Offset`, `Upload-Metadata`, `Upload-Checksum`) is missing or malformed.";
+    TusVersion = "tus-version", PRECONDITION_FAILED,
+        "A tus request without `Tus-Resumable: 1.0.0`.";
+    OffsetMismatch = "offset-mismatch", CONFLICT,
+        "A tus PATCH whose `Upload-Offset` is not where the upload stands (HEAD says where).";
+    UploadLocked = "upload-locked", CONFLICT,
+        "Another request is appending to this tus upload; retry when it ends.";
+    UploadExpired = "upload-expired", GONE,
+        "The tus upload passed its `Upload-Expires` and was removed.";
+    UploadLengthExceeded = "upload-length-exceeded", BAD_REQUEST,
+        "A tus PATCH body goes past the upload's `Upload-Length`.";
     InvalidCursor = "invalid-cursor", BAD_REQUEST,
         "The cursor was not issued by this server for this bucket and prefix.";
     MissingFileKeys = "missing-file-keys", BAD_REQUEST,
@@ -77,7 +91,7 @@ error_codes! {
     FileTooLarge = "file-too-large", PAYLOAD_TOO_LARGE,
         "A file or image is larger than allowed.";
     ChecksumMismatch = "checksum-mismatch", BAD_REQUEST,
-        "The received bytes do not match the checksum the client sent.";
+        "The received bytes do not match the checksum the client sent (460 for a tus `Upload-Checksum`, as tus says).";
     InvalidChecksum = "invalid-checksum", BAD_REQUEST,
         "A checksum header is not the base64 of a digest of the right size.";
     InvalidContentType = "invalid-content-type", BAD_REQUEST,

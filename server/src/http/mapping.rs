@@ -11,6 +11,8 @@ use crate::auth::{AuthError, DevTokenError};
 use crate::images::ImageError;
 use crate::limits::Limited;
 use crate::metrics::FailureReason;
+use crate::storage::presign::PresignError;
+use crate::storage::tus::TusError;
 use crate::storage::upload::UploadError;
 use crate::storage::{StorageError, Unready};
 use crate::triggers::TriggerError;
@@ -128,6 +130,57 @@ impl From<UploadError> for ApiError {
         match refusal {
             Some(refusal) => api.refused(refusal),
             None => api,
+        }
+    }
+}
+
+codes_of!(PresignError {
+    PresignError::TypeRefused(_) => UnsupportedContentType,
+    PresignError::InvalidContentType(_) => InvalidContentType,
+    PresignError::InvalidChecksum(_) => InvalidChecksum,
+    PresignError::Invalid(_) => BadRequest,
+} via {
+    PresignError::Storage(storage) => StorageError[storage],
+});
+
+impl From<PresignError> for ApiError {
+    fn from(error: PresignError) -> Self {
+        match error {
+            PresignError::Storage(storage) => storage.into(),
+            error => ApiError::new(ErrorCode::from(&error), error.to_string()),
+        }
+    }
+}
+
+codes_of!(TusError {
+    TusError::NotFound => NotFound,
+    TusError::Expired => UploadExpired,
+    TusError::OffsetMismatch { .. } => OffsetMismatch,
+    TusError::Locked => UploadLocked,
+    TusError::PastLength { .. } => UploadLengthExceeded,
+    TusError::ChecksumMismatch => ChecksumMismatch,
+    TusError::TooManyParts { .. } => FileTooLarge,
+    TusError::Corrupt(_) => Internal,
+} via {
+    TusError::Upload(upload) => UploadError[upload],
+    TusError::Storage(storage) => StorageError[storage],
+});
+
+/// tus's own status for a body that does not match `Upload-Checksum`.
+const TUS_CHECKSUM_MISMATCH: u16 = 460;
+
+impl From<TusError> for ApiError {
+    fn from(error: TusError) -> Self {
+        match error {
+            TusError::Upload(upload) => upload.into(),
+            TusError::Storage(storage) => storage.into(),
+            TusError::Corrupt(_) => ApiError::internal(error),
+            TusError::ChecksumMismatch => {
+                let status = poem::http::StatusCode::from_u16(TUS_CHECKSUM_MISMATCH)
+                    .unwrap_or(poem::http::StatusCode::BAD_REQUEST);
+                ApiError::new(ErrorCode::ChecksumMismatch, error.to_string()).with_status(status)
+            }
+            error => ApiError::new(ErrorCode::from(&error), error.to_string()),
         }
     }
 }

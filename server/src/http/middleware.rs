@@ -92,7 +92,7 @@ fn log_cause(status: StatusCode, cause: &Cause) {
 
 /// Errors built from an [`ApiError`] already carry the envelope; anything else poem raised
 /// (unknown route, wrong method, unparsable query or body, missing auth) gets one here.
-fn render_error(error: poem::Error) -> Response {
+pub(crate) fn render_error(error: poem::Error) -> Response {
     let operation = error.data::<OperationId>().copied();
     let mut response = if error.is_from_response() {
         error.into_response()

@@ -1,11 +1,12 @@
 //! The HTTP edge: the error type and envelopes every response uses, the closed set of error
 //! codes, the mapping of every domain error onto them, and the middleware that gives each
-//! request its correlation id, span, metrics, error body and cause log line; the server loop
+//! request its correlation id (and, from other origins, CORS), span, metrics, error body and cause log line; the server loop
 //! with its connection timeouts, and the count of refusals.
 
 pub(crate) mod body_limit;
 mod code;
 pub(crate) mod compress;
+pub(crate) mod cors;
 pub(crate) mod envelope;
 pub(crate) mod error;
 mod json_body;

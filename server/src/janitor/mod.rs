@@ -1,11 +1,13 @@
 //! The janitor: aborts incomplete multipart uploads that nobody will complete. For every
 //! alias it lists the incomplete multipart uploads and aborts those started more than
-//! `[janitor] max_age` ago, except tus uploads, which live until their `Upload-Expires`.
+//! `[janitor] max_age` ago, except those of tus uploads, which live until their
+//! `Upload-Expires`: expired tus uploads are removed whole (multipart upload, tails, state).
 //!
 //! Any replica may run it at any time, several at once: aborting an upload that another
 //! replica just aborted is answered `NoSuchUpload`, which counts as done. It runs every
 //! `[janitor] interval` when `[janitor] enabled`, and once from `hoist-server janitor --once`.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -16,10 +18,6 @@ use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::storage::model::IncompleteUpload;
 use crate::storage::{Bucket, Buckets, StorageError};
-
-/// Incomplete multipart uploads under this prefix belong to tus uploads in progress; their
-/// expiry is tus's `Upload-Expires`, not `[janitor] max_age`.
-pub const TUS_PREFIX: &str = ".tus/";
 
 /// The audit trail's name for the janitor.
 const WHO: &str = "hoist-janitor";
@@ -32,8 +30,10 @@ pub struct AliasReport {
     pub aborted: Vec<(String, String, Duration)>,
     /// Uploads younger than `max_age`, left alone.
     pub young: usize,
-    /// tus uploads, left to their own expiry.
+    /// Multipart uploads of tus uploads, left to their own expiry.
     pub tus: usize,
+    /// Expired tus uploads removed: (key, upload id).
+    pub tus_removed: Vec<(String, String)>,
     /// The store does not list multipart uploads (s3s-fs, the embedded store).
     pub unsupported: bool,
     pub errors: Vec<String>,
@@ -66,6 +66,13 @@ impl fmt::Display for Report {
                     humantime::format_duration(Duration::from_secs(age.as_secs()))
                 )?;
             }
+            for (key, upload_id) in &alias.tus_removed {
+                writeln!(
+                    f,
+                    "{}: removed expired tus upload {key} (upload {upload_id})",
+                    alias.alias
+                )?;
+            }
             for error in &alias.errors {
                 writeln!(f, "{}: error: {error}", alias.alias)?;
             }
@@ -79,11 +86,12 @@ impl fmt::Display for Report {
             } else {
                 writeln!(
                     f,
-                    "{}: {} aborted, {} younger than max_age kept, {} tus uploads kept, {} errors",
+                    "{}: {} aborted, {} younger than max_age kept, {} tus uploads kept, {} expired tus uploads removed, {} errors",
                     alias.alias,
                     alias.aborted.len(),
                     alias.young,
                     alias.tus,
+                    alias.tus_removed.len(),
                     alias.errors.len()
                 )?;
             }
@@ -132,6 +140,23 @@ async fn clean_alias(
         alias: bucket.alias.clone(),
         ..AliasReport::default()
     };
+    // tus uploads first: their multipart uploads are kept (or removed) by their own expiry.
+    // State that cannot be read means no multipart upload can be told apart: abort none.
+    let tus = match tus_pass(bucket, metrics, audit, &mut report).await {
+        Ok(tus) => tus,
+        Err(error) => {
+            tracing::error!(alias = bucket.alias, %error, "janitor: cannot list tus uploads");
+            metrics
+                .lifecycle
+                .janitor_errors
+                .with_label_values(&[bucket.alias.as_str()])
+                .inc();
+            report
+                .errors
+                .push(format!("cannot list tus uploads: {error}"));
+            return report;
+        }
+    };
     let uploads = match bucket.incomplete_uploads().await {
         Ok(uploads) => uploads,
         Err(StorageError::Backend { code, .. }) if code == "NotImplemented" => {
@@ -157,7 +182,7 @@ async fn clean_alias(
     };
     let now = SystemTime::now();
     for upload in uploads {
-        if is_tus(&upload) {
+        if tus.contains(&upload.upload_id) {
             report.tus += 1;
             continue;
         }
@@ -226,9 +251,50 @@ async fn abort(
     }
 }
 
-/// Whether an incomplete multipart upload carries data of a tus upload in progress.
-fn is_tus(upload: &IncompleteUpload) -> bool {
-    upload.key.starts_with(TUS_PREFIX)
+/// Removes the expired tus uploads of `bucket`; the upload ids of the others, which the
+/// janitor keeps.
+async fn tus_pass(
+    bucket: &Bucket,
+    metrics: &Metrics,
+    audit: &Audit,
+    report: &mut AliasReport,
+) -> Result<HashSet<String>, StorageError> {
+    let now = SystemTime::now();
+    let mut live = HashSet::new();
+    for (uuid, state) in bucket.tus_uploads().await? {
+        if !state.is_expired(now) {
+            live.insert(state.upload_id);
+            continue;
+        }
+        let result = bucket.tus_remove(&uuid, &state).await;
+        audit.record(
+            AuditEvent::new(
+                Action::JanitorAbort,
+                Who::system(WHO),
+                if result.is_ok() { "ok" } else { "failed" },
+            )
+            .detail("bucket", bucket.alias.as_str())
+            .detail("key", state.key.as_str())
+            .detail("uploadId", state.upload_id.as_str())
+            .detail("tus", uuid.as_str()),
+        );
+        match result {
+            Ok(()) => {
+                metrics
+                    .lifecycle
+                    .janitor_aborted
+                    .with_label_values(&[bucket.alias.as_str()])
+                    .inc();
+                report.tus_removed.push((state.key, state.upload_id));
+            }
+            Err(error) => {
+                report
+                    .errors
+                    .push(format!("cannot remove expired tus upload {uuid}: {error}"));
+            }
+        }
+    }
+    Ok(live)
 }
 
 /// Runs a pass every `[janitor] interval` while the gateway serves, the first at start-up.
@@ -256,21 +322,4 @@ pub fn check(janitor: &JanitorSettings) -> Vec<ConfigProblem> {
         ));
     }
     problems
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tus_uploads_are_recognized_by_their_prefix() {
-        let upload = |key: &str| IncompleteUpload {
-            key: key.into(),
-            upload_id: "u".into(),
-            initiated: SystemTime::UNIX_EPOCH,
-        };
-        assert!(is_tus(&upload(".tus/abc")));
-        assert!(!is_tus(&upload("reports/.tus/abc")));
-        assert!(!is_tus(&upload("big.bin")));
-    }
 }

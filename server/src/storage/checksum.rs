@@ -24,6 +24,11 @@ impl Crc32c {
         Self(crc32c::crc32c_combine(self.0, next.0, next_len))
     }
 
+    /// The CRC32C whose big-endian bytes are `bytes` (a part's, as recorded).
+    pub fn from_bytes(bytes: [u8; 4]) -> Self {
+        Self(u32::from_be_bytes(bytes))
+    }
+
     /// The big-endian bytes S3's base64 form encodes.
     pub fn to_bytes(self) -> [u8; 4] {
         self.0.to_be_bytes()

@@ -5,6 +5,24 @@ use icu_properties::{CodePointMapData, CodePointSetData};
 
 use super::StorageError;
 
+/// Keys under this prefix hold Hoist's own state (tus uploads): no client may name them, and
+/// listings do not show them.
+pub const RESERVED_PREFIX: &str = ".hoist/";
+
+/// Whether `key` (or a normalized prefix) lies in Hoist's reserved prefix.
+pub fn is_reserved(key: &str) -> bool {
+    key.starts_with(RESERVED_PREFIX) || key == RESERVED_PREFIX.trim_end_matches('/')
+}
+
+fn refuse_reserved(key: &str) -> Result<(), StorageError> {
+    if is_reserved(key) {
+        return Err(StorageError::InvalidKey(format!(
+            "keys under `{RESERVED_PREFIX}` are reserved for Hoist's own state"
+        )));
+    }
+    Ok(())
+}
+
 /// S3's limit on a key, in bytes.
 pub const MAX_KEY_BYTES: usize = 1024;
 
@@ -20,6 +38,7 @@ pub fn normalize_prefix(prefix: &str) -> Result<String, StorageError> {
         normalized.push('/');
     }
     check_length(&normalized)?;
+    refuse_reserved(&normalized)?;
     Ok(normalized)
 }
 
@@ -42,6 +61,7 @@ pub fn validate_key(key: &str) -> Result<(), StorageError> {
     for segment in key.split('/') {
         check_segment(segment)?;
     }
+    refuse_reserved(key)?;
     check_length(key)
 }
 
@@ -127,6 +147,19 @@ mod tests {
         assert_eq!(normalize_prefix("uploads").unwrap(), "uploads/");
         assert_eq!(normalize_prefix("//a//b/").unwrap(), "a/b/");
         assert_eq!(normalize_prefix("/a/b").unwrap(), "a/b/");
+    }
+
+    #[test]
+    fn the_reserved_prefix_is_refused_everywhere() {
+        for key in [".hoist/tus/x/state.json", ".hoist", ".hoist/x"] {
+            assert!(validate_key(key).is_err(), "{key}");
+        }
+        for prefix in [".hoist", "/.hoist/", ".hoist/tus"] {
+            assert!(normalize_prefix(prefix).is_err(), "{prefix}");
+        }
+        assert!(validate_key("a/.hoist/b").is_ok());
+        assert!(validate_key(".hoistery").is_ok());
+        assert!(join(".hoist", "x").is_err());
     }
 
     #[test]

@@ -135,7 +135,9 @@ impl Listing {
         prefix: &str,
         max_keys: usize,
     ) -> Result<Self, StorageError> {
-        let (objects, truncated) = bucket.list_objects(prefix, max_keys, None).await?;
+        let (mut objects, truncated) = bucket.list_objects(prefix, max_keys, None).await?;
+        // Hoist's own state (tus uploads) is not the client's to see.
+        objects.retain(|object| !keys::is_reserved(&object.key));
         Ok(Self::sorted(objects, truncated))
     }
 
@@ -150,6 +152,7 @@ impl Listing {
         let (objects, truncated) = bucket
             .list_objects(prefix, max_keys, Some(&mut folders))
             .await?;
+        folders.retain(|folder| !keys::is_reserved(folder));
         folders.sort();
         Ok(Self {
             folders,

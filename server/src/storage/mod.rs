@@ -1,8 +1,9 @@
 //! Storage: bucket aliases resolved to S3 buckets, and the services a [`Bucket`] offers:
 //! `upload` and `put_whole` (`upload/`), `list` and `page` (`listing.rs`), `delete`
-//! (`delete.rs`) and `object_url`. The S3 client behind them (`s3.rs`) is private to this
-//! module; a new service (presigned URLs) is one more `impl Bucket` in a file of its own,
-//! over a new call in `s3.rs`.
+//! (`delete.rs`), `presign` (`presign.rs`), the `tus_*` resumable uploads (`tus/`) and
+//! `object_url`. The S3 client behind them (`s3.rs`) is private to this
+//! module; a new service is one more `impl Bucket` in a file of its own, over a new call in
+//! `s3.rs`.
 
 mod check;
 pub(crate) mod checksum;
@@ -15,7 +16,9 @@ pub(crate) mod keys;
 mod lifecycle;
 pub(crate) mod listing;
 pub(crate) mod model;
+pub(crate) mod presign;
 mod s3;
+pub(crate) mod tus;
 pub(crate) mod upload;
 
 pub use check::{alias_problem, check_buckets, check_delete, check_embedded, check_list};

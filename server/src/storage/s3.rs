@@ -5,11 +5,12 @@ use std::collections::HashSet;
 use std::time::{Duration, SystemTime};
 
 use aws_config::SdkConfig;
-use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::Region;
 use aws_sdk_s3::error::{BuildError, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::delete_objects::DeleteObjectsOutput;
+use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     ChecksumAlgorithm, ChecksumType, CompletedMultipartUpload, CompletedPart, Delete,
@@ -39,6 +40,9 @@ pub struct Connection {
 pub struct S3Bucket {
     client: Client,
     connection: Connection,
+    /// The credentials the client signs with, kept to learn when a presigned URL must end
+    /// (the SDK's config no longer hands its provider back).
+    signer: Option<SharedCredentialsProvider>,
 }
 
 /// How long a readiness probe waits for a bucket.
@@ -55,9 +59,14 @@ impl S3Bucket {
         if let Some(credentials) = &connection.credentials {
             config = config.credentials_provider(credentials.clone());
         }
+        let signer = connection
+            .credentials
+            .clone()
+            .or_else(|| sdk.credentials_provider());
         Self {
             client: Client::from_conf(config.build()),
             connection,
+            signer,
         }
     }
 
@@ -230,6 +239,83 @@ impl S3Bucket {
             .map_err(map_sdk_error)
     }
 
+    /// A URL that lets its holder PUT this object for `lifetime`: the returned expiry is
+    /// earlier when the alias's credentials (an assumed role's session)
+    /// end first, since S3 refuses a URL signed by credentials that have expired. The
+    /// content type, disposition and checksums are signed headers the uploader must send.
+    pub async fn presign_put(
+        &self,
+        key: &str,
+        put: SignedPut<'_>,
+        lifetime: Lifetime,
+    ) -> Result<SignedRequest, StorageError> {
+        let (start, expires_in) = self.signing_window(lifetime).await?;
+        let config = presigning_config(start, expires_in)?;
+        let request = self
+            .client
+            .put_object()
+            .bucket(self.bucket())
+            .key(key)
+            .content_type(put.content_type)
+            .set_content_disposition(put.disposition.map(str::to_owned))
+            .set_checksum_crc32_c(put.crc32c.map(str::to_owned))
+            .set_checksum_sha256(put.sha256.map(str::to_owned))
+            .presigned(config)
+            .await
+            .map_err(map_sdk_error)?;
+        Ok(signed(&request, start, expires_in))
+    }
+
+    /// A URL that lets its holder GET this object for `lifetime` (see
+    /// [`Self::presign_put`]).
+    pub async fn presign_get(
+        &self,
+        key: &str,
+        lifetime: Lifetime,
+    ) -> Result<SignedRequest, StorageError> {
+        let (start, expires_in) = self.signing_window(lifetime).await?;
+        let config = presigning_config(start, expires_in)?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(self.bucket())
+            .key(key)
+            .presigned(config)
+            .await
+            .map_err(map_sdk_error)?;
+        Ok(signed(&request, start, expires_in))
+    }
+
+    /// When signing starts and for how long: `lifetime.wanted`, unless its `not_after` or the
+    /// expiry of the credentials that sign comes first.
+    async fn signing_window(
+        &self,
+        lifetime: Lifetime,
+    ) -> Result<(SystemTime, Duration), StorageError> {
+        let provider = self.signer.as_ref().ok_or_else(|| {
+            StorageError::Unavailable("no credentials to sign the URL with".into())
+        })?;
+        let credentials = provider
+            .provide_credentials()
+            .await
+            .map_err(|error| StorageError::Unavailable(Box::new(error)))?;
+        let start = SystemTime::now();
+        let mut end = (start + lifetime.wanted).min(lifetime.not_after);
+        if let Some(expiry) = credentials.expiry() {
+            end = end.min(expiry);
+        }
+        let expires_in = end
+            .duration_since(start)
+            .ok()
+            .filter(|left| *left >= Duration::from_secs(1))
+            .ok_or_else(|| {
+                StorageError::Unavailable("the signing credentials expire within a second".into())
+            })?;
+        // Whole seconds, as X-Amz-Expires carries them.
+        let expires_in = Duration::from_secs(expires_in.as_secs());
+        Ok((start, expires_in))
+    }
+
     /// Abandons a multipart upload and the parts S3 holds for it.
     pub async fn abort_multipart_upload(
         &self,
@@ -362,6 +448,85 @@ impl S3Bucket {
             .await
             .map_err(|error| StorageError::Unavailable(Box::new(error)))?;
         Ok(data.into_bytes())
+    }
+
+    /// A small object and its ETag, or `None` when there is no such key.
+    pub async fn get_versioned(
+        &self,
+        key: &str,
+        max_bytes: u64,
+    ) -> Result<Option<(Bytes, String)>, StorageError> {
+        let output = match self
+            .client
+            .get_object()
+            .bucket(self.bucket())
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(output) => output,
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
+                return Ok(None);
+            }
+            Err(error) => return Err(map_sdk_error(error)),
+        };
+        if output
+            .content_length()
+            .is_some_and(|length| u64::try_from(length).unwrap_or(u64::MAX) > max_bytes)
+        {
+            return Err(StorageError::Backend {
+                code: "TooLarge".into(),
+                message: format!("`{key}` is larger than {max_bytes} bytes"),
+            });
+        }
+        let etag = output.e_tag().unwrap_or_default().to_owned();
+        let data = output
+            .body
+            .collect()
+            .await
+            .map_err(|error| StorageError::Unavailable(Box::new(error)))?;
+        Ok(Some((data.into_bytes(), etag)))
+    }
+
+    /// Writes a small object only if the key is absent (`expected: None`) or still has the
+    /// ETag `expected`: S3's conditional writes, so that of two writers that read the same
+    /// version only one succeeds. Returns the new ETag, or `None` when the condition failed.
+    pub async fn put_if(
+        &self,
+        key: &str,
+        body: Bytes,
+        content_type: &str,
+        expected: Option<&str>,
+    ) -> Result<Option<String>, StorageError> {
+        let crc32c = super::checksum::Crc32c::of(&body);
+        let request = self
+            .client
+            .put_object()
+            .bucket(self.bucket())
+            .key(key)
+            .content_type(content_type)
+            .checksum_crc32_c(crc32c)
+            .body(ByteStream::from(body));
+        let request = match expected {
+            Some(etag) => request.if_match(etag),
+            None => request.if_none_match("*"),
+        };
+        match request.send().await {
+            Ok(output) => Ok(Some(output.e_tag().unwrap_or_default().to_owned())),
+            Err(error) => match aws::call_failure(error) {
+                // 412 when the version changed; 409 when another conditional write of the
+                // key was in flight at the same moment.
+                CallFailure::Service { code, .. }
+                    if code == "PreconditionFailed" || code == "ConditionalRequestConflict" =>
+                {
+                    Ok(None)
+                }
+                CallFailure::Service { code, message } => {
+                    Err(StorageError::Backend { code, message })
+                }
+                failure => Err(StorageError::Unavailable(Box::new(failure))),
+            },
+        }
     }
 
     /// The incomplete multipart uploads of the bucket, at most `max` of them, oldest pages
@@ -499,6 +664,60 @@ fn encode_key(key: &str) -> String {
         }
     }
     out
+}
+
+/// What a presigned PUT signs besides the key.
+#[derive(Debug, Clone, Copy)]
+pub struct SignedPut<'a> {
+    pub content_type: &'a str,
+    pub disposition: Option<&'a str>,
+    /// Base64 digests S3 checks the uploaded bytes against.
+    pub crc32c: Option<&'a str>,
+    pub sha256: Option<&'a str>,
+}
+
+/// How long a presigned URL should live: `wanted` from signing, never past `not_after`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetime {
+    /// Whole seconds.
+    pub wanted: Duration,
+    pub not_after: SystemTime,
+}
+
+/// A presigned request: the URL, the headers its sender must add, and when it stops working.
+#[derive(Debug, Clone)]
+pub struct SignedRequest {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub expires_at: SystemTime,
+    /// How long the URL lives from signing: `X-Amz-Expires`.
+    pub lifetime: Duration,
+}
+
+fn presigning_config(
+    start: SystemTime,
+    expires_in: Duration,
+) -> Result<PresigningConfig, StorageError> {
+    PresigningConfig::builder()
+        .start_time(start)
+        .expires_in(expires_in)
+        .build()
+        .map_err(|error| StorageError::Backend {
+            code: "InvalidPresign".into(),
+            message: error.to_string(),
+        })
+}
+
+fn signed(request: &PresignedRequest, start: SystemTime, lifetime: Duration) -> SignedRequest {
+    SignedRequest {
+        url: request.uri().to_owned(),
+        headers: request
+            .headers()
+            .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
+            .collect(),
+        expires_at: start + lifetime,
+        lifetime,
+    }
 }
 
 /// Transport trouble is `Unavailable`; an answer from S3 is `Backend` with its code.

@@ -19,6 +19,9 @@
 //!
 //! Peak RSS is the kernel's high-water mark (`VmHWM`) of a fresh gateway per scenario.
 //!
+//! `bench tus` instead compares tus uploads (8 MiB and 1 MiB PATCHes) with `PUT /files/object`
+//! of the same 256 MiB through the same gateway.
+//!
 //! `bench soak --minutes N` instead runs the soak scenario (`hoist_tests::soak`): N minutes of
 //! mixed load with slow clients, reported every minute.
 
@@ -298,6 +301,54 @@ impl Gateway {
             response.text().await.unwrap_or_default()
         );
     }
+
+    /// The same body as a tus upload: `POST /tus`, then PATCHes of `chunk` bytes.
+    async fn tus(&self, key: &str, body: Bytes, chunk: usize) {
+        use base64::Engine;
+        let name = base64::engine::general_purpose::STANDARD.encode(key.replace('/', "-"));
+        let created = self
+            .http
+            .post(format!("{}/tus", self.process.base_url))
+            .bearer_auth(&self.token)
+            .header("tus-resumable", "1.0.0")
+            .header("upload-length", body.len().to_string())
+            .header("upload-metadata", format!("filename {name}"))
+            .send()
+            .await
+            .expect("Hoist answers");
+        assert_eq!(
+            created.status(),
+            201,
+            "{}",
+            created.text().await.unwrap_or_default()
+        );
+        let location = created.headers()["location"]
+            .to_str()
+            .expect("a location")
+            .to_owned();
+        let mut offset = 0;
+        while offset < body.len() {
+            let end = (offset + chunk).min(body.len());
+            let response = self
+                .http
+                .patch(format!("{}{location}", self.process.base_url))
+                .bearer_auth(&self.token)
+                .header("tus-resumable", "1.0.0")
+                .header("upload-offset", offset.to_string())
+                .header("content-type", "application/offset+octet-stream")
+                .body(body.slice(offset..end))
+                .send()
+                .await
+                .expect("Hoist answers");
+            assert_eq!(
+                response.status(),
+                204,
+                "{}",
+                response.text().await.unwrap_or_default()
+            );
+            offset = end;
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -369,6 +420,18 @@ async fn main() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(3);
+    if args.first().map(String::as_str) == Some("tus") {
+        let data = test_bytes(256 * MIB, 42);
+        let store = Store::start();
+        let mut out = format!(
+            "{} cores, load average before the run {}; {repetitions} repetitions, medians.\n\n",
+            std::thread::available_parallelism().map_or(0, |n| n.get()),
+            load_average(),
+        );
+        tus_throughput(&store, &data, repetitions, &mut out).await;
+        println!("{out}");
+        return;
+    }
     eprintln!("bench: generating 1 GiB of test data");
     let data = test_bytes(1024 * MIB, 42);
     let store = Store::start();
@@ -384,6 +447,66 @@ async fn main() {
     }
     memory_peaks(&store, &data, &mut out).await;
     println!("{out}");
+}
+
+/// tus uploads against `PUT /files/object` of the same 256 MiB through the same gateway,
+/// interleaved: PATCHes of 8 MiB (a part each) and of 1 MiB (what tus-js-client and tuspy
+/// send by default, gathered into parts through the bucket's tail object).
+async fn tus_throughput(store: &Store, data: &Bytes, repetitions: usize, out: &mut String) {
+    let gateway = Gateway::start(store).await;
+    let size = 256 * MIB;
+    let body = data.slice(..size);
+    let ways = [
+        ("PUT /files/object", 0),
+        ("tus, 8 MiB PATCHes", 8 * MIB),
+        ("tus, 1 MiB PATCHes", MIB),
+    ];
+    let mut runs: Vec<(usize, Run)> = Vec::new();
+    for rep in 0..repetitions {
+        eprintln!("bench: tus, repetition {}", rep + 1);
+        for (way, (_, chunk)) in ways.iter().enumerate() {
+            let key = format!("bench-tus-{way}-{rep}");
+            let (gateway_before, store_before) = (gateway.cpu(), store.cpu());
+            let started = Instant::now();
+            if *chunk == 0 {
+                gateway.put(&key, body.clone()).await;
+            } else {
+                gateway.tus(&key, body.clone(), *chunk).await;
+            }
+            runs.push((
+                way,
+                Run {
+                    seconds: started.elapsed().as_secs_f64(),
+                    gateway_cpu: gateway.cpu() - gateway_before,
+                    store_cpu: store.cpu() - store_before,
+                },
+            ));
+            store.delete(&key).await;
+        }
+    }
+    let of = |way: usize, pick: fn(&Run) -> f64| {
+        median(
+            runs.iter()
+                .filter(|(w, _)| *w == way)
+                .map(|(_, run)| pick(run))
+                .collect(),
+        )
+    };
+    let rate = |way| (size / MIB) as f64 / of(way, |run| run.seconds);
+    let gib = size as f64 / (1024 * MIB) as f64;
+    out.push_str(
+        "| 256 MiB through Hoist | MiB/s | / PUT /files/object | gateway CPU-s per GiB | store CPU-s per GiB |\n|---|---:|---:|---:|---:|\n",
+    );
+    for (way, (name, _)) in ways.iter().enumerate() {
+        out.push_str(&format!(
+            "| {name} | {:.0} | {:.2} | {:.2} | {:.2} |\n",
+            rate(way),
+            rate(way) / rate(0),
+            of(way, |run| run.gateway_cpu) / gib,
+            of(way, |run| run.store_cpu) / gib,
+        ));
+    }
+    out.push('\n');
 }
 
 async fn throughput(store: &Store, data: &Bytes, repetitions: usize, out: &mut String) {

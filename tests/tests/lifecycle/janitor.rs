@@ -1,6 +1,7 @@
 //! The janitor: `hoist-server janitor --once` against moto aborts abandoned multipart uploads
-//! created with the test's own S3 client, keeps young ones and tus uploads; on the embedded
-//! store, which cannot list multipart uploads, it says so and does nothing.
+//! created with the test's own S3 client, keeps young ones and those of tus uploads in
+//! progress; on the embedded store, which cannot list multipart uploads, it says so and does
+//! nothing.
 
 use std::process::Command;
 
@@ -50,7 +51,21 @@ async fn janitor_once_aborts_abandoned_uploads_and_keeps_tus_uploads() {
     let s3 = moto::create_bucket(&uploads).await;
     moto::create_bucket(&images).await;
     let abandoned = start_upload(&s3, &uploads, "abandoned/big.bin").await;
-    start_upload(&s3, &uploads, ".tus/0123456789abcdef").await;
+    // A tus upload in progress, created through Hoist: its state lives in the bucket.
+    let server = TestServer::start_with(|settings| {
+        moto::use_bucket_on(settings, &moto::endpoint(), "uploads", &uploads);
+    })
+    .await;
+    let created = server
+        .supreme(reqwest::Method::POST, "/tus")
+        .header("tus-resumable", "1.0.0")
+        .header("upload-length", "10485760")
+        .header("upload-metadata", "filename dHVzLmJpbg==,prefix a2VwdA==")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    server.stop().await;
 
     // moto reports every multipart upload as started on 2010-11-10: with a max_age longer
     // than that, both are young and nothing is aborted.
@@ -74,7 +89,7 @@ async fn janitor_once_aborts_abandoned_uploads_and_keeps_tus_uploads() {
     assert!(printed.contains("images: 0 aborted"), "{printed}");
     assert_eq!(
         moto::multipart_uploads(&s3, &uploads).await,
-        [".tus/0123456789abcdef"],
+        ["kept/tus.bin"],
         "the tus upload is kept"
     );
 

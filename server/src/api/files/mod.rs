@@ -3,6 +3,7 @@
 //! calls a storage service and wraps its answer.
 
 mod payload;
+mod presign;
 mod types;
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use poem_openapi::param::{Header, Query};
 use poem_openapi::payload::Json;
 
 pub use payload::{FileForm, RawBody};
+pub use presign::PresignApi;
 pub use types::{DeleteReport, DeleteRequest, FilePage, ListResponse, ListedFile, PageResponse};
 
 use super::Tag;

@@ -19,7 +19,7 @@
 mod body;
 mod budget;
 mod buffer;
-mod checks;
+pub(crate) mod checks;
 mod error;
 pub(crate) mod form;
 mod form_bound;
@@ -128,7 +128,7 @@ impl Bucket {
     }
 
     /// Refuses a key the embedded store cannot hold, before any byte is read.
-    fn check_storable(&self, key: &str) -> Result<(), StorageError> {
+    pub(crate) fn check_storable(&self, key: &str) -> Result<(), StorageError> {
         match &self.embedded {
             Some(layout) => layout.check_put(key).map_err(StorageError::NotStorable),
             None => Ok(()),
@@ -191,6 +191,11 @@ impl Uploads {
 
     pub fn limits(&self) -> Limits {
         self.limits
+    }
+
+    /// `upload.part_size`, in bytes.
+    pub fn part_size(&self) -> usize {
+        self.part_size
     }
 
     /// Reserves `bytes` of the memory budget for a body held whole (an image, a trigger

@@ -1,0 +1,670 @@
+//! Resumable uploads (tus 1.0.0) as a storage service of a [`Bucket`]: one S3 multipart
+//! upload per tus upload, request bodies of any size gathered into parts of
+//! `upload.part_size`, a tail shorter than a part kept as a temporary object, and all state in
+//! the bucket (`state.rs`), so any replica serves any request of any upload. The protocol's
+//! headers are the HTTP layer's (`api/tus.rs`).
+//!
+//! One PATCH at a time appends: it takes a lease on the state object with a conditional
+//! write, renews it with every part it records, and gives it back at its end. A second PATCH
+//! that arrives meanwhile, on any replica, is refused (`Locked`) before it reads a byte. A
+//! PATCH whose replica died leaves its lease to expire; the next PATCH takes over and moves the
+//! part numbers past any the dead one could still write.
+
+mod state;
+
+pub use state::TusState;
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use bytes::{Bytes, BytesMut};
+use futures_util::Stream;
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+
+use super::checksum::Crc32c;
+use super::s3::PartReceipt;
+use super::upload::{BodyReader, Limits, UploadError, Uploaded, Uploads, validate_content_type};
+use super::{Bucket, StorageError, keys};
+use crate::config::TusSettings;
+use state::{
+    Lease, MAX_PARTS, MAX_STATE_BYTES, PartRecord, TailRecord, epoch_secs, epoch_secs_ceil,
+};
+
+/// A tus upload to create.
+#[derive(Debug, Clone)]
+pub struct NewUpload {
+    pub key: String,
+    pub length: u64,
+    pub content_type: Option<String>,
+    /// `Upload-Metadata`, decoded.
+    pub metadata: BTreeMap<String, String>,
+    pub created_by: Option<String>,
+}
+
+/// Where an upload stands.
+#[derive(Debug, Clone)]
+pub struct UploadStatus {
+    pub offset: u64,
+    pub length: u64,
+    pub metadata: BTreeMap<String, String>,
+    pub expires_at: SystemTime,
+}
+
+/// What an append ended with.
+#[derive(Debug)]
+pub enum Appended {
+    /// More bytes are expected.
+    Partial(UploadStatus),
+    /// The last byte arrived and the object is stored.
+    Finished(UploadStatus, Uploaded),
+}
+
+/// The digest a client sent for one PATCH body (`Upload-Checksum`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyChecksum {
+    Sha1([u8; 20]),
+    Sha256([u8; 32]),
+}
+
+/// One PATCH: the offset the client claims, its checksum, and who it is (for the lease).
+#[derive(Debug, Clone)]
+pub struct Append {
+    pub offset: u64,
+    pub checksum: Option<BodyChecksum>,
+}
+
+/// Why a tus request was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TusError {
+    #[error("no such upload")]
+    NotFound,
+    #[error("the upload expired and was removed")]
+    Expired,
+    #[error("Upload-Offset is {given} but the upload is at {offset}")]
+    OffsetMismatch { given: u64, offset: u64 },
+    #[error("another request is appending to this upload; retry after it ends")]
+    Locked,
+    #[error("the body goes past Upload-Length ({length} bytes)")]
+    PastLength { length: u64 },
+    #[error("the body does not match Upload-Checksum; nothing of it was kept")]
+    ChecksumMismatch,
+    #[error("an upload of {length} bytes needs more than {MAX_PARTS} parts of {part_size} bytes")]
+    TooManyParts { length: u64, part_size: u64 },
+    #[error(transparent)]
+    Upload(#[from] UploadError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("the upload state cannot be read: {0}")]
+    Corrupt(String),
+}
+
+impl From<crate::storage::content::TypeRefused> for TusError {
+    fn from(refused: crate::storage::content::TypeRefused) -> Self {
+        Self::Upload(UploadError::TypeRefused(refused))
+    }
+}
+
+/// A state object as read, with the ETag its next write must match.
+struct Loaded {
+    state: TusState,
+    etag: String,
+}
+
+impl Bucket {
+    /// Starts a tus upload: checks the key, size and type as an upload does, starts the
+    /// multipart upload and writes the state. Returns the upload's uuid; an empty upload is
+    /// stored at once and comes back with its object.
+    pub async fn tus_create(
+        &self,
+        uploads: &Uploads,
+        settings: &TusSettings,
+        new: NewUpload,
+    ) -> Result<(String, UploadStatus, Option<Uploaded>), TusError> {
+        keys::validate_key(&new.key)?;
+        self.check_storable(&new.key)?;
+        uploads.check_declared_size(Some(new.length))?;
+        let part_size = uploads.part_size() as u64;
+        if new.length.div_ceil(part_size) > u64::from(MAX_PARTS) / 2 {
+            // Half the part numbers stay free for taking over after a lost PATCH.
+            return Err(TusError::TooManyParts {
+                length: new.length,
+                part_size,
+            });
+        }
+        if let Some(given) = &new.content_type {
+            validate_content_type(given)?;
+        }
+        let stored = self
+            .policy
+            .resolve(new.content_type.as_deref(), &[], &new.key)?;
+        let uuid = uuid::Uuid::new_v4().simple().to_string();
+        let now = SystemTime::now();
+        let expires = epoch_secs_ceil(now + settings.expiry);
+        let status = UploadStatus {
+            offset: 0,
+            length: new.length,
+            metadata: new.metadata.clone(),
+            expires_at: std::time::UNIX_EPOCH + std::time::Duration::from_secs(expires),
+        };
+        if new.length == 0 {
+            let checksum = Crc32c::of(b"");
+            self.store
+                .put_object(
+                    &new.key,
+                    Bytes::new(),
+                    &stored.content_type,
+                    stored.disposition.as_deref(),
+                    &checksum,
+                )
+                .await?;
+            let object = Uploaded {
+                key: new.key,
+                size: 0,
+                content_type: stored.content_type,
+                checksum,
+            };
+            return Ok((uuid, status, Some(object)));
+        }
+        let upload_id = self
+            .store
+            .create_multipart_upload(
+                &new.key,
+                &stored.content_type,
+                stored.disposition.as_deref(),
+            )
+            .await?;
+        let state = TusState {
+            key: new.key,
+            upload_id,
+            length: new.length,
+            offset: 0,
+            content_type: stored.content_type,
+            disposition: stored.disposition,
+            metadata: new.metadata,
+            parts: Vec::new(),
+            tail: None,
+            next_part: 1,
+            lease: None,
+            expires,
+            created_by: new.created_by,
+        };
+        let body =
+            Bytes::from(serde_json::to_vec(&state).map_err(|e| TusError::Corrupt(e.to_string()))?);
+        let written = self
+            .store
+            .put_if(&TusState::object_key(&uuid), body, "application/json", None)
+            .await;
+        match written {
+            Ok(Some(_)) => Ok((uuid, status, None)),
+            Ok(None) | Err(_) => {
+                let _ = self
+                    .store
+                    .abort_multipart_upload(&state.key, &state.upload_id)
+                    .await;
+                Err(written.err().map_or(TusError::Locked, TusError::from))
+            }
+        }
+    }
+
+    /// Where upload `uuid` stands (tus `HEAD`).
+    pub async fn tus_status(&self, uuid: &str) -> Result<UploadStatus, TusError> {
+        Ok(status_of(&self.tus_load(uuid).await?.state))
+    }
+
+    /// Ends upload `uuid` and removes everything it left: the multipart upload with its
+    /// parts, the tails and the state (tus termination; the janitor for expired uploads).
+    pub async fn tus_terminate(&self, uuid: &str) -> Result<(), TusError> {
+        let Some((body, _)) = self
+            .store
+            .get_versioned(&TusState::object_key(uuid), MAX_STATE_BYTES)
+            .await?
+        else {
+            return Err(TusError::NotFound);
+        };
+        let state = parse(&body)?;
+        self.tus_remove(uuid, &state).await?;
+        Ok(())
+    }
+
+    /// Every tus upload whose state this bucket holds, as (uuid, state); at most 10,000. A
+    /// state that cannot be read is skipped with a warning.
+    pub async fn tus_uploads(&self) -> Result<Vec<(String, TusState)>, StorageError> {
+        let (objects, _) = self
+            .store
+            .list_objects(state::TUS_STATE_PREFIX, MAX_PARTS as usize, None)
+            .await?;
+        let mut found = Vec::new();
+        for object in objects {
+            let Some(uuid) = object
+                .key
+                .strip_prefix(state::TUS_STATE_PREFIX)
+                .and_then(|rest| rest.strip_suffix("/state.json"))
+            else {
+                continue;
+            };
+            let Some((body, _)) = self
+                .store
+                .get_versioned(&object.key, MAX_STATE_BYTES)
+                .await?
+            else {
+                continue;
+            };
+            match parse(&body) {
+                Ok(state) => found.push((uuid.to_owned(), state)),
+                Err(error) => {
+                    tracing::warn!(alias = self.alias, key = object.key, %error, "unreadable tus state")
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Aborts the multipart upload of `state` and deletes every object under its folder.
+    pub(crate) async fn tus_remove(
+        &self,
+        uuid: &str,
+        state: &TusState,
+    ) -> Result<(), StorageError> {
+        match self
+            .store
+            .abort_multipart_upload(&state.key, &state.upload_id)
+            .await
+        {
+            Ok(()) => {}
+            // Aborted already (twice is harmless).
+            Err(StorageError::Backend { code, .. }) if code == "NoSuchUpload" => {}
+            Err(error) => return Err(error),
+        }
+        self.remove_folder(uuid).await
+    }
+
+    async fn remove_folder(&self, uuid: &str) -> Result<(), StorageError> {
+        let (objects, _) = self
+            .store
+            .list_objects(&TusState::folder(uuid), MAX_PARTS as usize, None)
+            .await?;
+        let keys: Vec<String> = objects.into_iter().map(|object| object.key).collect();
+        if !keys.is_empty() {
+            self.store.delete_objects(&keys).await?;
+        }
+        Ok(())
+    }
+
+    /// Reads the state of `uuid`; an expired upload is removed and refused.
+    async fn tus_load(&self, uuid: &str) -> Result<Loaded, TusError> {
+        let Some((body, etag)) = self
+            .store
+            .get_versioned(&TusState::object_key(uuid), MAX_STATE_BYTES)
+            .await?
+        else {
+            return Err(TusError::NotFound);
+        };
+        let state = parse(&body)?;
+        if state.is_expired(SystemTime::now()) {
+            self.tus_remove(uuid, &state).await?;
+            return Err(TusError::Expired);
+        }
+        Ok(Loaded { state, etag })
+    }
+
+    /// Writes `state` if the stored one still has `etag`; the new ETag, or `Locked` when
+    /// another request changed it first.
+    async fn tus_save(&self, uuid: &str, state: &TusState, etag: &str) -> Result<String, TusError> {
+        let body =
+            Bytes::from(serde_json::to_vec(state).map_err(|e| TusError::Corrupt(e.to_string()))?);
+        self.store
+            .put_if(
+                &TusState::object_key(uuid),
+                body,
+                "application/json",
+                Some(etag),
+            )
+            .await?
+            .ok_or(TusError::Locked)
+    }
+
+    /// Appends a PATCH body to upload `uuid` (see the module's comment for the lease).
+    pub async fn tus_append<S>(
+        &self,
+        uploads: &Uploads,
+        settings: &TusSettings,
+        uuid: &str,
+        append: Append,
+        source: S,
+    ) -> Result<Appended, TusError>
+    where
+        S: Stream<Item = Result<Bytes, UploadError>> + Unpin + Send,
+    {
+        let Loaded { mut state, etag } = self.tus_load(uuid).await?;
+        if append.offset != state.offset {
+            return Err(TusError::OffsetMismatch {
+                given: append.offset,
+                offset: state.offset,
+            });
+        }
+        let now = SystemTime::now();
+        if state.is_held(now) {
+            return Err(TusError::Locked);
+        }
+        let part_size = uploads.part_size();
+        if state.lease.is_some() {
+            // Its holder died: it may still hold parts it never recorded, at numbers from
+            // `next_part` on. Skip every number it could use.
+            let left = (state.length - state.in_parts()).div_ceil(part_size as u64);
+            state.next_part = state.next_part.saturating_add(left as u32 + 1);
+        }
+        let holder = uuid::Uuid::new_v4().simple().to_string();
+        state.lease = Some(Lease {
+            holder,
+            until: epoch_secs(now + settings.lease),
+        });
+        let etag = self.tus_save(uuid, &state, &etag).await?;
+        let mut appending = Appending {
+            bucket: self,
+            uuid,
+            settings,
+            state,
+            etag,
+        };
+        match appending
+            .run(uploads, part_size, append.checksum, source)
+            .await
+        {
+            Ok(appended) => Ok(appended),
+            Err(error) => {
+                appending.release().await;
+                Err(error)
+            }
+        }
+    }
+}
+
+/// One PATCH holding the lease of its upload.
+struct Appending<'a> {
+    bucket: &'a Bucket,
+    uuid: &'a str,
+    settings: &'a TusSettings,
+    state: TusState,
+    etag: String,
+}
+
+impl Appending<'_> {
+    async fn run<S>(
+        &mut self,
+        uploads: &Uploads,
+        part_size: usize,
+        checksum: Option<BodyChecksum>,
+        source: S,
+    ) -> Result<Appended, TusError>
+    where
+        S: Stream<Item = Result<Bytes, UploadError>> + Unpin + Send,
+    {
+        let _memory = uploads.reserve_memory(part_size as u64).await?;
+        let mut buffer = BytesMut::with_capacity(part_size);
+        if let Some(tail) = &self.state.tail {
+            let bytes = self
+                .bucket
+                .store
+                .get_object_bytes(&tail.key, part_size as u64)
+                .await?;
+            if bytes.len() as u64 != tail.size {
+                return Err(TusError::Corrupt(format!(
+                    "the tail {} has {} bytes, not {}",
+                    tail.key,
+                    bytes.len(),
+                    tail.size
+                )));
+            }
+            buffer.extend_from_slice(&bytes);
+        }
+        let limits = Limits {
+            max_size: self.state.length - self.state.offset,
+            pace: uploads.limits().pace,
+        };
+        let mut body = BodyReader::new(source, limits);
+        let mut digest = checksum.map(BodyDigest::new);
+        // Parts sent in this PATCH but not recorded yet: with a checksum to verify, nothing
+        // is recorded before the whole body matched it.
+        let mut pending: Vec<PartRecord> = Vec::new();
+        let broke_off = loop {
+            let chunk = match body.next_chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break None,
+                Err(UploadError::TooLarge { .. }) => {
+                    return Err(TusError::PastLength {
+                        length: self.state.length,
+                    });
+                }
+                Err(error) => break Some(error),
+            };
+            if let Some(digest) = &mut digest {
+                digest.update(&chunk);
+            }
+            let mut rest = &chunk[..];
+            while !rest.is_empty() {
+                let take = (part_size - buffer.len()).min(rest.len());
+                buffer.extend_from_slice(&rest[..take]);
+                rest = &rest[take..];
+                if buffer.len() == part_size {
+                    let part = self.send_part(buffer.split().freeze()).await?;
+                    if digest.is_some() {
+                        pending.push(part);
+                    } else {
+                        self.record(vec![part], None).await?;
+                    }
+                }
+            }
+        };
+        if let Some(error) = broke_off {
+            // Without a checksum, what arrived is kept; with one, nothing can be verified.
+            if digest.is_none() {
+                let _ = self.keep_tail(buffer.freeze()).await;
+            }
+            return Err(error.into());
+        }
+        if let (Some(digest), Some(expected)) = (digest, checksum)
+            && !digest.matches(expected)
+        {
+            return Err(TusError::ChecksumMismatch);
+        }
+        let received = self.state.in_parts() + pending.iter().map(|p| p.size).sum::<u64>();
+        if received + buffer.len() as u64 == self.state.length {
+            if !buffer.is_empty() {
+                let last = self.send_part(buffer.freeze()).await?;
+                pending.push(last);
+            }
+            self.state.parts.extend(pending);
+            return self.finish().await;
+        }
+        self.state.parts.extend(pending);
+        self.keep_tail(buffer.freeze()).await?;
+        Ok(Appended::Partial(status_of(&self.state)))
+    }
+
+    /// Uploads one part at the next free number.
+    async fn send_part(&mut self, bytes: Bytes) -> Result<PartRecord, TusError> {
+        let number = self.state.next_part;
+        if number > MAX_PARTS {
+            return Err(TusError::TooManyParts {
+                length: self.state.length,
+                part_size: bytes.len() as u64,
+            });
+        }
+        self.state.next_part += 1;
+        let crc32c = Crc32c::of(&bytes);
+        let size = bytes.len() as u64;
+        let etag = self
+            .bucket
+            .store
+            .upload_part(
+                &self.state.key,
+                &self.state.upload_id,
+                number as i32,
+                bytes,
+                &crc32c,
+            )
+            .await?;
+        Ok(PartRecord {
+            number,
+            etag,
+            crc32c,
+            size,
+        })
+    }
+
+    /// Records `parts` (and the tail after them) in the state and renews the lease.
+    async fn record(
+        &mut self,
+        parts: Vec<PartRecord>,
+        tail: Option<TailRecord>,
+    ) -> Result<(), TusError> {
+        self.state.parts.extend(parts);
+        self.state.offset = self.state.in_parts() + tail.as_ref().map_or(0, |t| t.size);
+        self.state.tail = tail;
+        if let Some(lease) = &mut self.state.lease {
+            lease.until = epoch_secs(SystemTime::now() + self.settings.lease);
+        }
+        self.etag = self
+            .bucket
+            .tus_save(self.uuid, &self.state, &self.etag)
+            .await?;
+        Ok(())
+    }
+
+    /// Keeps `bytes` (after the recorded parts) as the tail object, gives the lease back and
+    /// records it all.
+    async fn keep_tail(&mut self, bytes: Bytes) -> Result<(), TusError> {
+        let tail = if bytes.is_empty() {
+            None
+        } else {
+            let offset = self.state.in_parts() + bytes.len() as u64;
+            let key = TusState::tail_key(self.uuid, offset);
+            let size = bytes.len() as u64;
+            let crc32c = Crc32c::of(&bytes);
+            self.bucket
+                .store
+                .put_object(&key, bytes, "application/octet-stream", None, &crc32c)
+                .await?;
+            Some(TailRecord { key, size })
+        };
+        self.state.lease = None;
+        self.record(Vec::new(), tail).await
+    }
+
+    /// Completes the multipart upload with every recorded part and removes the state.
+    async fn finish(&mut self) -> Result<Appended, TusError> {
+        // Make sure no other request took the upload over while the last part went up.
+        self.state.offset = self.state.length;
+        self.state.tail = None;
+        self.etag = self
+            .bucket
+            .tus_save(self.uuid, &self.state, &self.etag)
+            .await?;
+        let mut crc = Crc32c::new();
+        let mut first = true;
+        let mut receipts = Vec::with_capacity(self.state.parts.len());
+        for part in &self.state.parts {
+            let bytes: [u8; 4] = STANDARD
+                .decode(&part.crc32c)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| TusError::Corrupt(format!("part {} has no CRC32C", part.number)))?;
+            let part_crc = Crc32c::from_bytes(bytes);
+            crc = if first {
+                part_crc
+            } else {
+                crc.combine(part_crc, part.size as usize)
+            };
+            first = false;
+            receipts.push(PartReceipt {
+                number: part.number as i32,
+                etag: part.etag.clone(),
+                crc32c: part.crc32c.clone(),
+            });
+        }
+        let checksum = crc.to_base64();
+        self.bucket
+            .store
+            .complete_multipart_upload(
+                &self.state.key,
+                &self.state.upload_id,
+                &receipts,
+                &checksum,
+                self.state.length,
+            )
+            .await?;
+        let status = status_of(&self.state);
+        if let Err(error) = self.bucket.remove_folder(self.uuid).await {
+            tracing::warn!(error = %crate::telemetry::ErrorChain(&error), uuid = self.uuid, "tus state left behind after completion; the janitor removes it");
+        }
+        let object = Uploaded {
+            key: self.state.key.clone(),
+            size: self.state.length,
+            content_type: self.state.content_type.clone(),
+            checksum,
+        };
+        Ok(Appended::Finished(status, object))
+    }
+
+    /// Gives the lease back after a failure, keeping what was recorded; best effort (an
+    /// expired lease is taken over anyway).
+    async fn release(&mut self) {
+        if self.state.lease.is_none() {
+            return;
+        }
+        self.state.lease = None;
+        if let Ok(etag) = self
+            .bucket
+            .tus_save(self.uuid, &self.state, &self.etag)
+            .await
+        {
+            self.etag = etag;
+        }
+    }
+}
+
+fn status_of(state: &TusState) -> UploadStatus {
+    UploadStatus {
+        offset: state.offset,
+        length: state.length,
+        metadata: state.metadata.clone(),
+        expires_at: state.expires_at(),
+    }
+}
+
+fn parse(body: &[u8]) -> Result<TusState, TusError> {
+    serde_json::from_slice(body).map_err(|error| TusError::Corrupt(error.to_string()))
+}
+
+/// The running digest of a PATCH body.
+enum BodyDigest {
+    Sha1(Sha1),
+    Sha256(Sha256),
+}
+
+impl BodyDigest {
+    fn new(expected: BodyChecksum) -> Self {
+        match expected {
+            BodyChecksum::Sha1(_) => Self::Sha1(Sha1::new()),
+            BodyChecksum::Sha256(_) => Self::Sha256(Sha256::new()),
+        }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        match self {
+            Self::Sha1(hasher) => hasher.update(bytes),
+            Self::Sha256(hasher) => hasher.update(bytes),
+        }
+    }
+
+    fn matches(self, expected: BodyChecksum) -> bool {
+        match (self, expected) {
+            (Self::Sha1(hasher), BodyChecksum::Sha1(want)) => hasher.finalize()[..] == want,
+            (Self::Sha256(hasher), BodyChecksum::Sha256(want)) => hasher.finalize()[..] == want,
+            _ => false,
+        }
+    }
+}

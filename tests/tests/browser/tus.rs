@@ -1,0 +1,532 @@
+//! Resumable uploads with tus 1.0.0 on moto: tuspy (the tus project's Python client, from
+//! PyPI) uploads with checksums and resumes an interrupted upload on a second Hoist process;
+//! two PATCHes of one upload on two processes cannot both append; the protocol's refusals;
+//! termination and expiry leave nothing in the bucket. Ground truth from the test's own S3
+//! client.
+
+use std::time::Duration;
+
+use aws_sdk_s3::types::ChecksumMode;
+use bytes::Bytes;
+use hoist_tests::binary::BinaryServer;
+use hoist_tests::{TestServer, crc32c_base64, moto, test_bytes};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+const MIB: usize = 1024 * 1024;
+const PATCH_TYPE: &str = "application/offset+octet-stream";
+
+/// Hoist on moto with one alias `direct` (the default) on `bucket`, parts of 5 MiB (S3's
+/// smallest).
+async fn on_bucket(bucket: &str) -> TestServer {
+    let bucket = bucket.to_owned();
+    TestServer::start_with(move |settings| {
+        moto::use_bucket_on(settings, &moto::endpoint(), "direct", &bucket);
+        settings.upload.part_size = 5 * MIB as u64;
+    })
+    .await
+}
+
+/// The real binary on the same moto bucket: a second replica.
+fn second_process(bucket: &str, dir: &std::path::Path) -> BinaryServer {
+    BinaryServer::start(
+        dir,
+        &[
+            ("HOIST_AWS__ENDPOINT", &moto::endpoint()),
+            ("HOIST_AWS__FORCE_PATH_STYLE", "true"),
+            ("HOIST_AWS__ACCESS_KEY_ID", moto::ACCESS_KEY),
+            ("HOIST_AWS__SECRET_ACCESS_KEY", moto::SECRET_KEY),
+            ("HOIST_BUCKETS__UPLOADS__NAME", bucket),
+            ("HOIST_UPLOAD__PART_SIZE", "5242880"),
+        ],
+    )
+}
+
+/// Runs tuspy (tests/tus/client.py) and returns what it printed.
+async fn tuspy(args: Vec<String>) -> Value {
+    let python = std::env::var("HOIST_TEST_PYTHON")
+        .expect("HOIST_TEST_PYTHON is set by tests/run, which installs tuspy");
+    let script = std::env::var("HOIST_TEST_TUS_CLIENT").expect("HOIST_TEST_TUS_CLIENT");
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(python)
+            .arg(script)
+            .args(args)
+            .output()
+            .expect("python runs")
+    })
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "tuspy failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("one JSON line")
+}
+
+fn args(pairs: &[(&str, &str)]) -> Vec<String> {
+    pairs
+        .iter()
+        .flat_map(|(flag, value)| [format!("--{flag}"), (*value).to_owned()])
+        .filter(|arg| !arg.is_empty())
+        .collect()
+}
+
+/// The object's bytes and type, and its CRC32C as S3 reports it, read past Hoist.
+async fn stored(bucket: &str, key: &str) -> (Bytes, Option<String>, Option<String>) {
+    let object = moto::s3()
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{key} is stored: {e:?}"));
+    let content_type = object.content_type().map(str::to_owned);
+    let crc = object.checksum_crc32_c().map(str::to_owned);
+    (
+        object.body.collect().await.unwrap().into_bytes(),
+        content_type,
+        crc,
+    )
+}
+
+/// Every key of `bucket` under Hoist's reserved prefix, read past Hoist.
+async fn state_objects(bucket: &str) -> Vec<String> {
+    moto::s3()
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(".hoist/")
+        .send()
+        .await
+        .unwrap()
+        .contents()
+        .iter()
+        .filter_map(|object| object.key().map(str::to_owned))
+        .collect()
+}
+
+async fn nothing_left(bucket: &str) {
+    assert!(
+        moto::multipart_uploads(&moto::s3(), bucket)
+            .await
+            .is_empty(),
+        "no multipart upload left"
+    );
+    assert!(state_objects(bucket).await.is_empty(), "no tus state left");
+}
+
+/// A tus request with the version header and a supreme token.
+fn tus(server: &TestServer, method: Method, path: &str) -> reqwest::RequestBuilder {
+    server
+        .request(method, path, Some(&server.token(true)))
+        .header("tus-resumable", "1.0.0")
+}
+
+/// `POST /tus` for `length` bytes named `name`; the upload's path.
+async fn create(server: &TestServer, name: &str, length: usize) -> String {
+    let response = tus(server, Method::POST, "/tus")
+        .header("upload-length", length.to_string())
+        .header(
+            "upload-metadata",
+            metadata(&[("filename", name), ("filetype", "application/pdf")]),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "{:?}", response.text().await);
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+fn metadata(pairs: &[(&str, &str)]) -> String {
+    use base64::Engine;
+    let encoded: Vec<String> = pairs
+        .iter()
+        .map(|(key, value)| {
+            format!(
+                "{key} {}",
+                base64::engine::general_purpose::STANDARD.encode(value)
+            )
+        })
+        .collect();
+    encoded.join(",")
+}
+
+async fn offset_of(server: &TestServer, path: &str) -> Option<u64> {
+    let response = tus(server, Method::HEAD, path).send().await.unwrap();
+    if response.status() == 404 {
+        return None;
+    }
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    Some(
+        response.headers()["upload-offset"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap(),
+    )
+}
+
+async fn patch(server: &TestServer, path: &str, offset: usize, body: Bytes) -> reqwest::Response {
+    tus(server, Method::PATCH, path)
+        .header("content-type", PATCH_TYPE)
+        .header("upload-offset", offset.to_string())
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn tuspy_uploads_13_mib_in_5_mib_chunks_with_checksums() {
+    let bucket = moto::unique_bucket("tus-big");
+    moto::create_bucket(&bucket).await;
+    let server = on_bucket(&bucket).await;
+    let data = test_bytes(13 * MIB, 13);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.bin");
+    std::fs::write(&file, &data).unwrap();
+    let printed = tuspy(args(&[
+        ("endpoint", &server.url("/tus")),
+        ("token", &server.token(true)),
+        ("file", file.to_str().unwrap()),
+        ("chunk-size", &(5 * MIB).to_string()),
+        ("metadata", "filename=big.bin"),
+        ("metadata", "filetype=application/x-big"),
+        ("metadata", "prefix=tus/in"),
+        ("checksum", ""),
+    ]))
+    .await;
+    assert_eq!(printed["offset"], 13 * MIB);
+    let (bytes, content_type, crc) = stored(&bucket, "tus/in/big.bin").await;
+    assert!(bytes == data, "byte-identical");
+    assert_eq!(content_type.as_deref(), Some("application/x-big"));
+    assert_eq!(crc, Some(crc32c_base64(&data)), "the whole object's CRC32C");
+    nothing_left(&bucket).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_interrupted_upload_resumes_on_a_second_process() {
+    let bucket = moto::unique_bucket("tus-resume");
+    moto::create_bucket(&bucket).await;
+    let first = on_bucket(&bucket).await;
+    let data = test_bytes(7 * MIB, 7);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("seven.bin");
+    std::fs::write(&file, &data).unwrap();
+    let token = first.token(true);
+    let stopped = tuspy(args(&[
+        ("endpoint", &first.url("/tus")),
+        ("token", &token),
+        ("file", file.to_str().unwrap()),
+        ("chunk-size", &MIB.to_string()),
+        ("metadata", "filename=seven.bin"),
+        ("stop-at", &(3 * MIB).to_string()),
+    ]))
+    .await;
+    assert_eq!(stopped["offset"], 3 * MIB);
+    let url = stopped["url"].as_str().unwrap().to_owned();
+    let path = url.trim_start_matches(&first.base_url).to_owned();
+    assert!(path.starts_with("/tus/direct~"), "{url}");
+    first.stop().await;
+
+    // Another replica, another process, nothing shared but the bucket.
+    let second = second_process(&bucket, dir.path());
+    let alias_path = path.replacen("/tus/direct~", "/tus/uploads~", 1);
+    let resumed = tuspy(args(&[
+        ("endpoint", &format!("{}/tus", second.base_url)),
+        ("token", &token),
+        ("file", file.to_str().unwrap()),
+        ("chunk-size", &MIB.to_string()),
+        ("resume-url", &format!("{}{alias_path}", second.base_url)),
+    ]))
+    .await;
+    assert_eq!(resumed["offset"], 7 * MIB);
+    let (bytes, _, crc) = stored(&bucket, "seven.bin").await;
+    assert!(bytes == data, "byte-identical after the resume");
+    assert_eq!(crc, Some(crc32c_base64(&data)));
+    nothing_left(&bucket).await;
+    second.terminate();
+}
+
+#[tokio::test]
+async fn two_patches_at_one_offset_on_two_processes_cannot_both_append() {
+    let bucket = moto::unique_bucket("tus-race");
+    moto::create_bucket(&bucket).await;
+    let server = on_bucket(&bucket).await;
+    let dir = tempfile::tempdir().unwrap();
+    let other = second_process(&bucket, dir.path());
+    let data = test_bytes(6 * MIB, 6);
+    let path = create(&server, "race.bin", data.len()).await;
+    let other_path = path.replacen("/tus/direct~", "/tus/uploads~", 1);
+
+    // The first PATCH sends 1 MiB and then waits, holding the upload.
+    let (gate, opened) = tokio::sync::oneshot::channel::<()>();
+    let head = data.slice(..MIB);
+    let rest = data.slice(MIB..);
+    let body = futures_util::stream::unfold(
+        (Some(head), Some(opened), Some(rest)),
+        |(head, opened, rest)| async move {
+            if let Some(head) = head {
+                return Some((Ok::<Bytes, std::io::Error>(head), (None, opened, rest)));
+            }
+            if let Some(opened) = opened {
+                let _ = opened.await;
+            }
+            rest.map(|rest| (Ok(rest), (None, None, None)))
+        },
+    );
+    let first = tokio::spawn(
+        tus(&server, Method::PATCH, &path)
+            .header("content-type", PATCH_TYPE)
+            .header("upload-offset", "0")
+            .header("content-length", data.len().to_string())
+            .body(reqwest::Body::wrap_stream(body))
+            .send(),
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let second = reqwest::Client::new()
+        .patch(format!("{}{other_path}", other.base_url))
+        .bearer_auth(server.token(true))
+        .header("tus-resumable", "1.0.0")
+        .header("content-type", PATCH_TYPE)
+        .header("upload-offset", "0")
+        .body(data.clone())
+        .send()
+        .await
+        .unwrap();
+    let second_status = second.status();
+    let second_body = second.text().await.unwrap();
+    let _ = gate.send(());
+    let first = first.await.unwrap().unwrap();
+    let mut statuses = [first.status().as_u16(), second_status.as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses,
+        [204, 409],
+        "one appends, the other is refused: {second_body}"
+    );
+    if second_status == StatusCode::CONFLICT {
+        assert!(second_body.contains("upload-locked"), "{second_body}");
+    }
+    let (bytes, _, crc) = stored(&bucket, "race.bin").await;
+    assert!(bytes == data, "the object is intact");
+    assert_eq!(crc, Some(crc32c_base64(&data)));
+    nothing_left(&bucket).await;
+    other.terminate();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_protocol_refuses_what_it_must_and_termination_leaves_nothing() {
+    let bucket = moto::unique_bucket("tus-refusals");
+    moto::create_bucket(&bucket).await;
+    let server = on_bucket(&bucket).await;
+
+    let options = server
+        .http()
+        .request(Method::OPTIONS, server.url("/tus"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(options.status(), 204);
+    let headers = options.headers();
+    assert_eq!(headers["tus-version"], "1.0.0");
+    assert_eq!(
+        headers["tus-extension"],
+        "creation,creation-with-upload,termination,checksum,expiration"
+    );
+    assert!(
+        headers["tus-checksum-algorithm"]
+            .to_str()
+            .unwrap()
+            .contains("sha1")
+    );
+    assert_eq!(
+        headers["tus-max-size"].to_str().unwrap(),
+        server.state.settings.upload.max_file_size.to_string()
+    );
+
+    // No token, a user token, no Tus-Resumable.
+    let anonymous = server
+        .http()
+        .post(server.url("/tus"))
+        .header("tus-resumable", "1.0.0")
+        .header("upload-length", "10")
+        .send()
+        .await
+        .unwrap();
+    hoist_tests::answer::Answer::read(anonymous)
+        .await
+        .assert_error(401, "unauthorized");
+    let user = server
+        .request(Method::POST, "/tus", Some(&server.token(false)))
+        .header("tus-resumable", "1.0.0")
+        .header("upload-length", "10")
+        .send()
+        .await
+        .unwrap();
+    hoist_tests::answer::Answer::read(user)
+        .await
+        .assert_error(403, "forbidden");
+    let unversioned = server
+        .supreme(Method::POST, "/tus")
+        .header("upload-length", "10")
+        .send()
+        .await
+        .unwrap();
+    hoist_tests::answer::Answer::read(unversioned)
+        .await
+        .assert_error(412, "tus-version");
+
+    // Creation refusals: too large, no file name, a hostile prefix.
+    let oversize = tus(&server, Method::POST, "/tus")
+        .header(
+            "upload-length",
+            (server.state.settings.upload.max_file_size + 1).to_string(),
+        )
+        .header("upload-metadata", metadata(&[("filename", "huge.bin")]))
+        .send()
+        .await
+        .unwrap();
+    hoist_tests::answer::Answer::read(oversize)
+        .await
+        .assert_error(413, "file-too-large");
+    let nameless = tus(&server, Method::POST, "/tus")
+        .header("upload-length", "10")
+        .send()
+        .await
+        .unwrap();
+    hoist_tests::answer::Answer::read(nameless)
+        .await
+        .assert_error(400, "invalid-tus-header");
+    let hostile = tus(&server, Method::POST, "/tus")
+        .header("upload-length", "10")
+        .header(
+            "upload-metadata",
+            metadata(&[("filename", "x"), ("prefix", "../up")]),
+        )
+        .send()
+        .await
+        .unwrap();
+    hoist_tests::answer::Answer::read(hostile)
+        .await
+        .assert_error(400, "invalid-key");
+
+    // An upload of 6 MiB: a first MiB, then every refusal of a PATCH.
+    let data = test_bytes(6 * MIB, 9);
+    let path = create(&server, "refusals.pdf", data.len()).await;
+    assert_eq!(
+        patch(&server, &path, 0, data.slice(..MIB)).await.status(),
+        204
+    );
+    assert_eq!(offset_of(&server, &path).await, Some(MIB as u64));
+
+    let conflict = patch(&server, &path, 0, data.slice(..MIB)).await;
+    hoist_tests::answer::Answer::read(conflict)
+        .await
+        .assert_error(409, "offset-mismatch");
+
+    let wrong_sum = tus(&server, Method::PATCH, &path)
+        .header("content-type", PATCH_TYPE)
+        .header("upload-offset", MIB.to_string())
+        .header("upload-checksum", "sha1 qZk+NkcGgWq6PiVxeFDCbJzQ2J0=")
+        .body(data.slice(MIB..2 * MIB))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_sum.status().as_u16(), 460);
+    let body: Value = wrong_sum.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "checksum-mismatch");
+    assert_eq!(
+        offset_of(&server, &path).await,
+        Some(MIB as u64),
+        "the chunk was discarded"
+    );
+
+    let overrun = patch(&server, &path, MIB, test_bytes(6 * MIB, 1)).await;
+    hoist_tests::answer::Answer::read(overrun)
+        .await
+        .assert_error(400, "upload-length-exceeded");
+
+    let wrong_type = tus(&server, Method::PATCH, &path)
+        .header("content-type", "application/octet-stream")
+        .header("upload-offset", MIB.to_string())
+        .body(data.slice(MIB..2 * MIB))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_type.status(), 415);
+
+    // What an overrun sent before it crossed the length may be kept; never more.
+    let offset = offset_of(&server, &path).await.unwrap();
+    assert!((MIB as u64..=6 * MIB as u64).contains(&offset), "{offset}");
+
+    // Termination: 204, then 404, and nothing left in the bucket.
+    let terminated = tus(&server, Method::DELETE, &path).send().await.unwrap();
+    assert_eq!(terminated.status(), 204);
+    assert_eq!(offset_of(&server, &path).await, None);
+    nothing_left(&bucket).await;
+    let unknown = tus(
+        &server,
+        Method::HEAD,
+        "/tus/direct~0123456789abcdef0123456789abcdef",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(unknown.status(), 404);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn expired_uploads_are_refused_and_the_janitor_removes_them() {
+    let bucket = moto::unique_bucket("tus-expiry");
+    moto::create_bucket(&bucket).await;
+    let short = {
+        let bucket = bucket.clone();
+        TestServer::start_with(move |settings| {
+            moto::use_bucket_on(settings, &moto::endpoint(), "direct", &bucket);
+            settings.upload.part_size = 5 * MIB as u64;
+            settings.tus.expiry = Duration::from_secs(1);
+        })
+        .await
+    };
+    let expiring = create(&short, "soon.bin", 10 * MIB).await;
+    assert_eq!(
+        patch(&short, &expiring, 0, test_bytes(6 * MIB, 2))
+            .await
+            .status(),
+        204
+    );
+    let gone = create(&short, "gone.bin", 10).await;
+    let kept_server = on_bucket(&bucket).await;
+    let kept = create(&kept_server, "kept.bin", 10 * MIB).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+
+    // On access: 410, and the upload is removed.
+    let refused = tus(&short, Method::HEAD, &gone).send().await.unwrap();
+    assert_eq!(refused.status(), 410);
+    assert_eq!(offset_of(&short, &gone).await, None);
+
+    let report = hoist_server::janitor::run_once(&kept_server.state).await;
+    assert_eq!(report.errors(), 0, "{report}");
+    let alias = &report.aliases[0];
+    assert_eq!(alias.tus_removed.len(), 1, "{report}");
+    assert_eq!(alias.tus_removed[0].0, "soon.bin");
+    assert_eq!(
+        alias.tus, 1,
+        "the live tus upload's multipart upload is kept: {report}"
+    );
+    assert_eq!(
+        moto::multipart_uploads(&moto::s3(), &bucket).await,
+        ["kept.bin"]
+    );
+    assert_eq!(offset_of(&kept_server, &kept).await, Some(0));
+    assert_eq!(offset_of(&kept_server, &expiring).await, None);
+    short.stop().await;
+    kept_server.stop().await;
+}

@@ -55,6 +55,8 @@ pub struct App {
     pub uploads: UploadQueue,
     pub status: Option<Status>,
     pub quit: bool,
+    /// Unfinished uploads of an earlier run, until resumed.
+    pub resumable: Vec<crate::resume::Resumable>,
 }
 
 impl App {
@@ -74,8 +76,9 @@ impl App {
             uploads: UploadQueue::default(),
             status: None,
             quit: false,
+            resumable: Vec::new(),
         };
-        (app, vec![Command::LoadBuckets])
+        (app, vec![Command::LoadBuckets, Command::LoadResumable])
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Command> {
@@ -184,6 +187,25 @@ impl App {
                 self.triggers.last = Some((name, result));
                 Vec::new()
             }
+            Msg::ResumableFound(found) => {
+                if !found.is_empty() {
+                    self.status = Some(Status::Info(format!(
+                        "{} unfinished upload(s) from an earlier run: press R to resume",
+                        found.len()
+                    )));
+                }
+                self.resumable = found;
+                Vec::new()
+            }
+            Msg::Presigned { key, result } => {
+                match result {
+                    Ok((url, until)) => {
+                        self.status = Some(Status::Info(format!("{key} (until {until}): {url}")));
+                    }
+                    Err(failure) => self.fail(&format!("cannot presign {key}"), &failure),
+                }
+                Vec::new()
+            }
             Msg::ActivityLoaded { filter, result } => {
                 match result {
                     Ok(events) => self.activity.loaded(&filter, events),
@@ -237,6 +259,23 @@ impl App {
                 vec![Command::LoadTriggers]
             }
             Action::Buckets => self.show_buckets(),
+            Action::Resume => {
+                let resumable = std::mem::take(&mut self.resumable);
+                if resumable.is_empty() {
+                    return Vec::new();
+                }
+                self.status = Some(Status::Info(format!(
+                    "resuming {} upload(s)",
+                    resumable.len()
+                )));
+                resumable
+                    .into_iter()
+                    .filter_map(|entry| {
+                        self.uploads
+                            .push(entry.alias, entry.key, entry.path, entry.size)
+                    })
+                    .collect()
+            }
             Action::Activity => {
                 self.page = Page::Activity;
                 if self.activity.loaded || self.activity.loading {
@@ -279,6 +318,18 @@ impl App {
                             candidates: Vec::new(),
                         });
                         return Vec::new();
+                    }
+                    Action::OpenUrl => {
+                        let rows = page.rows();
+                        return match rows.get(page.cursor.selected) {
+                            Some(crate::pages::browse::Row::Object(object)) => {
+                                vec![Command::Presign {
+                                    alias: page.alias.clone(),
+                                    key: object.key.clone(),
+                                }]
+                            }
+                            _ => Vec::new(),
+                        };
                     }
                     Action::Filter => {
                         self.modal = Some(Modal::Filter {

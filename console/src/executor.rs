@@ -18,6 +18,8 @@ use crate::model::{
     TriggerOutcome,
 };
 use crate::msg::{Command, Msg, UploadId};
+use crate::resume::{Resumable, ResumeStore};
+use crate::tus::{self, TusClient};
 
 /// Runs commands; owns the API client and the handles of running uploads.
 pub struct Executor {
@@ -25,6 +27,9 @@ pub struct Executor {
     connect: Connect,
     tx: UnboundedSender<Msg>,
     uploads: HashMap<UploadId, AbortHandle>,
+    /// Files larger than one tus chunk go through tus, remembered here until they finish.
+    tus: TusClient,
+    resume: Option<ResumeStore>,
 }
 
 impl std::fmt::Debug for Executor {
@@ -40,12 +45,25 @@ impl Executor {
         connect: Connect,
         tx: UnboundedSender<Msg>,
     ) -> Result<Self, hoist_client::BuildError> {
+        let tus = TusClient {
+            http: connect.http()?,
+            base_url: connect.base_url.clone(),
+            token: None,
+        };
         Ok(Self {
             client: connect.client()?,
             connect,
             tx,
             uploads: HashMap::new(),
+            tus,
+            resume: ResumeStore::default_file().map(ResumeStore::at),
         })
+    }
+
+    /// Remembers unfinished uploads in `store` instead of the default file.
+    pub fn with_resume_store(mut self, store: ResumeStore) -> Self {
+        self.resume = Some(store);
+        self
     }
 
     /// Starts `command`; its completion arrives later as a message.
@@ -165,8 +183,21 @@ impl Executor {
                 key,
                 path,
             } => {
+                let tus = self.tus.clone();
+                let resume = self.resume.clone();
                 let handle = tokio::spawn(async move {
-                    let result = upload(&client, &tx, id, &alias, &key, &path).await;
+                    let size = tokio::fs::metadata(&path).await.map_or(0, |m| m.len());
+                    let result = if size > tus::CHUNK as u64 {
+                        let target = Target {
+                            alias: &alias,
+                            key: &key,
+                            path: &path,
+                            size,
+                        };
+                        upload_resumable(&tus, resume.as_ref(), &tx, id, target).await
+                    } else {
+                        upload(&client, &tx, id, &alias, &key, &path).await
+                    };
                     let _ = tx.send(Msg::UploadFinished { id, result });
                 });
                 self.uploads.retain(|_, handle| !handle.is_finished());
@@ -228,6 +259,43 @@ impl Executor {
                         })
                         .map_err(failure);
                     let _ = tx.send(Msg::ActivityLoaded { filter, result });
+                });
+            }
+            Command::LoadResumable => {
+                let server = self.connect.base_url.clone();
+                let found = self
+                    .resume
+                    .as_ref()
+                    .map(|store| {
+                        store
+                            .all()
+                            .into_iter()
+                            .filter(|e| e.server == server)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let _ = tx.send(Msg::ResumableFound(found));
+            }
+            Command::Presign { alias, key } => {
+                tokio::spawn(async move {
+                    let body = hoist_client::types::PresignBody {
+                        bucket_name: Some(alias),
+                        key: key.clone(),
+                        method: hoist_client::types::PresignMethod::Get,
+                        expires_in: None,
+                        content_type: None,
+                        checksum_crc32c: None,
+                        checksum_sha256: None,
+                    };
+                    let result = client
+                        .presign_file(&body)
+                        .await
+                        .map(|r| {
+                            let url = r.into_inner().data;
+                            (url.url, url.expires_at)
+                        })
+                        .map_err(failure);
+                    let _ = tx.send(Msg::Presigned { key, result });
                 });
             }
             Command::Quit => {
@@ -297,6 +365,93 @@ async fn upload(
         sent: size,
         elapsed: started.elapsed(),
     });
+    Ok(())
+}
+
+/// Where a resumable upload goes.
+struct Target<'a> {
+    alias: &'a str,
+    key: &'a str,
+    path: &'a Path,
+    size: u64,
+}
+
+/// Sends a large file with tus from where the server has it: a remembered upload of the same
+/// file resumes at its offset (asked with HEAD), else a new one is created and remembered
+/// until its last byte is in.
+async fn upload_resumable(
+    tus: &TusClient,
+    resume: Option<&ResumeStore>,
+    tx: &UnboundedSender<Msg>,
+    id: UploadId,
+    target: Target<'_>,
+) -> Result<(), ApiFailure> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let remembered = resume.and_then(|store| {
+        store.find(
+            &tus.base_url,
+            target.alias,
+            target.key,
+            target.path,
+            target.size,
+        )
+    });
+    let mut known = None;
+    if let Some(entry) = remembered {
+        match tus.offset(&entry.url).await? {
+            Some(offset) => known = Some((entry.url, offset)),
+            None => {
+                if let Some(store) = resume {
+                    let _ = store.forget(&entry.url);
+                }
+            }
+        }
+    }
+    let (url, mut offset) = match known {
+        Some(known) => known,
+        None => {
+            let url = tus.create(target.alias, target.key, target.size).await?;
+            if let Some(store) = resume {
+                let entry = Resumable {
+                    server: tus.base_url.clone(),
+                    alias: target.alias.to_owned(),
+                    key: target.key.to_owned(),
+                    path: target.path.to_owned(),
+                    size: target.size,
+                    url: url.clone(),
+                };
+                store.remember(entry).map_err(|e| {
+                    ApiFailure::transport(format!("cannot remember the upload: {e}"))
+                })?;
+            }
+            (url, 0)
+        }
+    };
+    let io = |e: std::io::Error| ApiFailure::transport(format!("{}: {e}", target.path.display()));
+    let mut file = tokio::fs::File::open(target.path).await.map_err(io)?;
+    let started = Instant::now();
+    let _ = tx.send(Msg::UploadProgress {
+        id,
+        sent: offset,
+        elapsed: started.elapsed(),
+    });
+    while offset < target.size {
+        let len = (target.size - offset).min(tus::CHUNK as u64) as usize;
+        let mut chunk = vec![0; len];
+        file.seek(std::io::SeekFrom::Start(offset))
+            .await
+            .map_err(io)?;
+        file.read_exact(&mut chunk).await.map_err(io)?;
+        offset = tus.append(&url, offset, chunk.into()).await?;
+        let _ = tx.send(Msg::UploadProgress {
+            id,
+            sent: offset,
+            elapsed: started.elapsed(),
+        });
+    }
+    if let Some(store) = resume {
+        let _ = store.forget(&url);
+    }
     Ok(())
 }
 

@@ -28,6 +28,8 @@ pub enum Action {
     Triggers,
     Buckets,
     Activity,
+    Resume,
+    OpenUrl,
     Cancel,
 }
 
@@ -53,6 +55,8 @@ impl Action {
             Action::Triggers => "triggers",
             Action::Buckets => "buckets",
             Action::Activity => "activity: the audit trail",
+            Action::Resume => "resume the unfinished uploads of an earlier run",
+            Action::OpenUrl => "presigned download URL of the current object",
             Action::Cancel => "close / cancel upload / dismiss message",
         }
     }

@@ -9,6 +9,8 @@ pub mod keymap;
 pub mod model;
 pub mod msg;
 pub mod pages;
+pub mod resume;
+pub mod tus;
 pub mod ui;
 pub mod uploads;
 

@@ -44,6 +44,13 @@ pub enum Msg {
         name: String,
         result: Result<TriggerOutcome, ApiFailure>,
     },
+    /// Unfinished uploads to this server, remembered from an earlier run.
+    ResumableFound(Vec<crate::resume::Resumable>),
+    /// A presigned GET URL of `key` and when it ends.
+    Presigned {
+        key: String,
+        result: Result<(String, String), ApiFailure>,
+    },
     /// The newest audit events matching `filter`.
     ActivityLoaded {
         filter: String,
@@ -80,6 +87,13 @@ pub enum Command {
     },
     LoadActivity {
         filter: String,
+    },
+    /// Looks up the unfinished uploads remembered for this server.
+    LoadResumable,
+    /// A presigned GET URL of one object.
+    Presign {
+        alias: String,
+        key: String,
     },
     Quit,
 }

@@ -12,6 +12,7 @@ use hoist_console::executor::Executor;
 use hoist_console::keymap::Keymap;
 use hoist_console::msg::Msg;
 use hoist_console::pages::Page;
+use hoist_console::resume::ResumeStore;
 use hoist_server::config::TriggerRoute;
 use hoist_tests::TestServer;
 use hoist_tests::peers::Recorder;
@@ -26,9 +27,17 @@ struct Driver {
 
 impl Driver {
     fn start(server: &TestServer) -> Self {
+        let dir = std::env::temp_dir().join(format!("hoist-console-{}", std::process::id()));
+        Self::with_resume_file(server, &dir.join("uploads.json"))
+    }
+
+    /// The console remembering unfinished uploads in `file`.
+    fn with_resume_file(server: &TestServer, file: &std::path::Path) -> Self {
         let (tx, rx) = unbounded_channel();
         let connect = Connect::new(&server.base_url, Some(server.token(true)));
-        let mut executor = Executor::new(connect, tx).unwrap();
+        let mut executor = Executor::new(connect, tx)
+            .unwrap()
+            .with_resume_store(ResumeStore::at(file.to_owned()));
         let (app, commands) = App::new(server.base_url.clone(), Keymap::default());
         commands.into_iter().for_each(|c| executor.run(c));
         Self { app, executor, rx }
@@ -274,4 +283,111 @@ async fn the_activity_page_shows_the_audit_trail() {
         .settle("the filtered events", |app| !app.activity.loading)
         .await;
     assert!(driver.app.activity.events.is_empty());
+}
+
+#[tokio::test]
+async fn a_large_upload_goes_through_tus_and_resumes_after_an_interruption() {
+    const MIB: usize = 1024 * 1024;
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state/uploads.json");
+    let data = hoist_tests::test_bytes(20 * MIB, 5);
+    let local = dir.path().join("console-big.bin");
+    std::fs::write(&local, &data).unwrap();
+
+    // The first run: the upload starts, and is cut once its first chunk is in.
+    let mut first = Driver::with_resume_file(&server, &state);
+    first
+        .settle("buckets", |app| !app.buckets.buckets.is_empty())
+        .await;
+    first.press(KeyCode::Enter);
+    first.settle("the listing", listing_loaded).await;
+    first.press(KeyCode::Char('u'));
+    first.type_text(local.to_str().unwrap());
+    first.press(KeyCode::Enter);
+    first
+        .settle("the first chunk", |app| {
+            app.uploads
+                .active
+                .as_ref()
+                .is_some_and(|u| u.sent >= 8 * MIB as u64)
+        })
+        .await;
+    first.press(KeyCode::Esc);
+    drop(first);
+
+    let remembered = ResumeStore::at(state.clone()).all();
+    assert_eq!(remembered.len(), 1, "the unfinished upload is remembered");
+    let head = server
+        .http()
+        .head(&remembered[0].url)
+        .bearer_auth(server.token(true))
+        .header("tus-resumable", "1.0.0")
+        .send()
+        .await
+        .unwrap();
+    let kept: u64 = head.headers()["upload-offset"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(kept >= 8 * MIB as u64 && kept < data.len() as u64, "{kept}");
+
+    // The next run offers to resume, and resumes where the server has it.
+    let mut second = Driver::with_resume_file(&server, &state);
+    second
+        .settle("the offer", |app| !app.resumable.is_empty())
+        .await;
+    assert!(
+        matches!(&second.app.status, Some(Status::Info(text)) if text.contains("press R to resume")),
+        "{:?}",
+        second.app.status
+    );
+    second.press(KeyCode::Char('R'));
+    second
+        .settle("the resumed upload", |app| {
+            !app.uploads.is_busy()
+                && matches!(&app.status, Some(Status::Info(t)) if t.starts_with("uploaded"))
+        })
+        .await;
+    let stored = server
+        .embedded_s3()
+        .get_object()
+        .bucket("hoist-uploads")
+        .key("console-big.bin")
+        .send()
+        .await
+        .expect("the object exists in the store")
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    assert!(stored == data, "byte-identical after the resume");
+    assert!(
+        ResumeStore::at(state).all().is_empty(),
+        "nothing left to resume"
+    );
+
+    // `o` on the object: a presigned GET URL that serves it.
+    second
+        .settle("buckets", |app| !app.buckets.buckets.is_empty())
+        .await;
+    second.press(KeyCode::Enter);
+    second.settle("the listing", listing_loaded).await;
+    second.press(KeyCode::Char('o'));
+    second
+        .settle(
+            "the URL",
+            |app| matches!(&app.status, Some(Status::Info(t)) if t.contains("http")),
+        )
+        .await;
+    let Some(Status::Info(text)) = &second.app.status else {
+        unreachable!()
+    };
+    let url = text.rsplit(' ').next().unwrap();
+    let fetched = reqwest::get(url).await.unwrap();
+    assert_eq!(fetched.status(), 200, "{url}");
+    assert!(fetched.bytes().await.unwrap() == data);
+    server.stop().await;
 }

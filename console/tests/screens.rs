@@ -28,7 +28,7 @@ fn draw(app: &App) -> Terminal<TestBackend> {
 
 fn app_with_buckets() -> App {
     let (mut app, commands) = App::new("http://127.0.0.1:8080".into(), Keymap::default());
-    assert_eq!(commands, [Command::LoadBuckets]);
+    assert_eq!(commands, [Command::LoadBuckets, Command::LoadResumable]);
     app.update(Msg::BucketsLoaded(Ok(vec![
         BucketEntry {
             alias: "images".into(),

@@ -272,28 +272,38 @@ fn delete_body_limit(max_keys: usize) -> u64 {
 }
 
 /// Reads the body of `POST /files/delete` into memory within [`delete_body_limit`], after
-/// checking the token, so that only supreme callers make Hoist buffer anything.
+/// checking the token (see [`buffer_for_supreme`]).
 fn read_delete_body<E: Endpoint + 'static>(endpoint: E) -> impl Endpoint {
     endpoint.around(|endpoint, mut request| async move {
-        let state = request
-            .data::<Arc<AppState>>()
-            .cloned()
-            .ok_or_else(|| ApiError::internal("the application state is not attached"))?;
-        state
-            .auth
-            .authorize(bearer_token(&request).as_deref(), Level::Supreme)
-            .map_err(ApiError::from)?;
-        let max_keys = state.settings.delete.max_keys;
-        let limit = delete_body_limit(max_keys);
-        let too_large = || {
-            ApiError::new(
-                ErrorCode::PayloadTooLarge,
-                format!("the body is over {limit} bytes, more than {max_keys} keys need"),
-            )
-        };
-        buffer_body(&mut request, limit, state.uploads.limits().pace, too_large).await?;
+        let limit = |state: &AppState| delete_body_limit(state.settings.delete.max_keys);
+        buffer_for_supreme(&mut request, limit, |limit| {
+            format!("the body is over {limit} bytes, more keys than `delete.max_keys` allows")
+        })
+        .await?;
         endpoint.call(request).await
     })
+}
+
+/// Checks for a supreme token, then reads the request's small JSON body into memory within
+/// `limit` (413 with `too_large`'s text beyond), so that only supreme callers make Hoist
+/// buffer anything.
+pub(super) async fn buffer_for_supreme(
+    request: &mut Request,
+    limit: impl FnOnce(&AppState) -> u64,
+    too_large: impl Fn(u64) -> String,
+) -> Result<(), ApiError> {
+    let state = request
+        .data::<Arc<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal("the application state is not attached"))?;
+    state
+        .auth
+        .authorize(bearer_token(request).as_deref(), Level::Supreme)
+        .map_err(ApiError::from)?;
+    let limit = limit(&state);
+    let refusal = || ApiError::new(ErrorCode::PayloadTooLarge, too_large(limit));
+    buffer_body(request, limit, state.uploads.limits().pace, refusal).await?;
+    Ok(())
 }
 
 /// The declared body length, a bound used to size buffers and refuse oversized bodies early.

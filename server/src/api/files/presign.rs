@@ -10,11 +10,11 @@ use poem::web::Data;
 use poem::{Endpoint, EndpointExt};
 use poem_openapi::{Enum, Object, OpenApi};
 
+use super::buffer_for_supreme;
 use crate::api::Tag;
 use crate::audit::Who;
-use crate::auth::{BearerAuth, Level, bearer_token};
-use crate::http::body_limit::buffer_body;
-use crate::http::{ApiError, ApiResult, ErrorCode, JsonBody, SupremeToken, ok};
+use crate::auth::{BearerAuth, Level};
+use crate::http::{ApiResult, JsonBody, SupremeToken, ok};
 use crate::state::AppState;
 use crate::storage::keys::MAX_KEY_BYTES;
 use crate::storage::presign::{Method, PresignError, PresignRequest, Presigned};
@@ -160,29 +160,13 @@ impl PresignApi {
     }
 }
 
-/// Reads the small body of `POST /files/presign` after checking the token, so that only
-/// supreme callers make Hoist buffer anything.
+/// Reads the small body of `POST /files/presign` after checking the token.
 fn read_presign_body<E: Endpoint + 'static>(endpoint: E) -> impl Endpoint {
     endpoint.around(|endpoint, mut request| async move {
-        let state = request
-            .data::<Arc<AppState>>()
-            .cloned()
-            .ok_or_else(|| ApiError::internal("the application state is not attached"))?;
-        state
-            .auth
-            .authorize(bearer_token(&request).as_deref(), Level::Supreme)
-            .map_err(ApiError::from)?;
-        let too_large = || {
-            ApiError::new(
-                ErrorCode::PayloadTooLarge,
-                format!("a presign body is at most {BODY_LIMIT} bytes"),
-            )
-        };
-        buffer_body(
+        buffer_for_supreme(
             &mut request,
-            BODY_LIMIT,
-            state.uploads.limits().pace,
-            too_large,
+            |_| BODY_LIMIT,
+            |limit| format!("a presign body is at most {limit} bytes"),
         )
         .await?;
         endpoint.call(request).await

@@ -217,15 +217,8 @@ impl Bucket {
     /// Ends upload `uuid` and removes everything it left: the multipart upload with its
     /// parts, the tails and the state (tus termination; the janitor for expired uploads).
     pub async fn tus_terminate(&self, uuid: &str) -> Result<(), TusError> {
-        let Some((body, _)) = self
-            .store
-            .get_versioned(&TusState::object_key(uuid), MAX_STATE_BYTES)
-            .await?
-        else {
-            return Err(TusError::NotFound);
-        };
-        let state = parse(&body)?;
-        self.tus_remove(uuid, &state).await?;
+        let loaded = self.tus_read(uuid).await?;
+        self.tus_remove(uuid, &loaded.state).await?;
         Ok(())
     }
 
@@ -295,6 +288,16 @@ impl Bucket {
 
     /// Reads the state of `uuid`; an expired upload is removed and refused.
     async fn tus_load(&self, uuid: &str) -> Result<Loaded, TusError> {
+        let loaded = self.tus_read(uuid).await?;
+        if loaded.state.is_expired(SystemTime::now()) {
+            self.tus_remove(uuid, &loaded.state).await?;
+            return Err(TusError::Expired);
+        }
+        Ok(loaded)
+    }
+
+    /// Reads the state of `uuid`, expired or not.
+    async fn tus_read(&self, uuid: &str) -> Result<Loaded, TusError> {
         let Some((body, etag)) = self
             .store
             .get_versioned(&TusState::object_key(uuid), MAX_STATE_BYTES)
@@ -302,12 +305,10 @@ impl Bucket {
         else {
             return Err(TusError::NotFound);
         };
-        let state = parse(&body)?;
-        if state.is_expired(SystemTime::now()) {
-            self.tus_remove(uuid, &state).await?;
-            return Err(TusError::Expired);
-        }
-        Ok(Loaded { state, etag })
+        Ok(Loaded {
+            state: parse(&body)?,
+            etag,
+        })
     }
 
     /// Writes `state` if the stored one still has `etag`; the new ETag, or `Locked` when

@@ -122,6 +122,13 @@ async fn deletes_triggers_and_dev_tokens_are_audited_and_shutdown_writes_the_bat
     trigger.data();
     let token = send(server.request(Method::GET, "/dev/token?sub=minted&supreme=true", None)).await;
     token.data();
+    let presign = send(
+        server
+            .supreme(Method::POST, "/files/presign")
+            .json(&json!({"bucketName": "uploads", "key": "shared/q1.pdf", "method": "GET", "expiresIn": 120})),
+    )
+    .await;
+    presign.data();
 
     // One batch of 1000 events or a minute: nothing is written yet.
     assert!(audit_objects(&audit_bucket).await.is_empty());
@@ -142,6 +149,12 @@ async fn deletes_triggers_and_dev_tokens_are_audited_and_shutdown_writes_the_bat
             .unwrap_or_else(|| panic!("a `{action}` event in {events:#?}"))
     };
 
+    let presigned = find("presign");
+    assert_eq!(presigned["sub"], "tester");
+    assert_eq!(presigned["outcome"], "issued");
+    assert_eq!(presigned["details"]["key"], "shared/q1.pdf");
+    assert_eq!(presigned["details"]["method"], "GET");
+    assert_eq!(presigned["details"]["expiresIn"], 120);
     let deleted = find("delete");
     assert_eq!(deleted["sub"], "tester");
     assert_eq!(deleted["client"], "127.0.0.1");

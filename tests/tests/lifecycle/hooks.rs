@@ -120,6 +120,59 @@ async fn every_upload_route_fires_one_event_with_the_documented_fields() {
 }
 
 #[tokio::test]
+async fn a_finished_tus_upload_fires_one_event() {
+    let receiver = Recorder::start(200, json!({"ok": true})).await;
+    let server =
+        TestServer::start_with(|settings| bind_hook(settings, &receiver.url, HookMode::Async))
+            .await;
+    let data = test_bytes(3000, 4);
+    let tus = |method: Method, path: &str| {
+        server
+            .supreme(method, path)
+            .header("tus-resumable", "1.0.0")
+    };
+    let name = base64::engine::general_purpose::STANDARD.encode("tus.txt");
+    let kind = base64::engine::general_purpose::STANDARD.encode("text/plain");
+    let created = tus(Method::POST, "/tus")
+        .header("upload-length", data.len().to_string())
+        .header(
+            "upload-metadata",
+            format!("filename {name},filetype {kind}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    for (offset, end) in [(0, 1000), (1000, 3000)] {
+        let patched = tus(Method::PATCH, &location)
+            .header("content-type", "application/offset+octet-stream")
+            .header("upload-offset", offset.to_string())
+            .body(data.slice(offset..end))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(patched.status(), 204);
+    }
+    eventually("the tus upload's event", || async {
+        !receiver.requests().is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let events: Vec<Value> = receiver.requests().iter().map(|r| r.json()).collect();
+    assert_eq!(
+        events.len(),
+        1,
+        "one event, after the last byte: {events:#?}"
+    );
+    assert_eq!(events[0]["key"], "tus.txt");
+    assert_eq!(events[0]["size"], 3000);
+    assert_eq!(events[0]["contentType"], "text/plain");
+    assert_eq!(events[0]["checksum"], hoist_tests::crc32c_base64(&data));
+    assert_eq!(events[0]["uploadedBy"], "tester");
+}
+
+#[tokio::test]
 async fn sync_hooks_report_their_outcome_in_the_response() {
     let receiver = Recorder::start(200, json!({"ok": true})).await;
     let server = TestServer::start_with(|settings| {

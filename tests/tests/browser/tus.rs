@@ -530,3 +530,34 @@ async fn expired_uploads_are_refused_and_the_janitor_removes_them() {
     short.stop().await;
     kept_server.stop().await;
 }
+
+#[tokio::test]
+async fn many_small_patches_are_gathered_into_parts_intact() {
+    let bucket = moto::unique_bucket("tus-small");
+    moto::create_bucket(&bucket).await;
+    let server = on_bucket(&bucket).await;
+    let data = test_bytes(6 * MIB, 8);
+    let path = create(&server, "small.bin", data.len()).await;
+    // 48 PATCHes of 64 KiB: more tail pieces than are kept before they are merged.
+    let small = 64 * 1024;
+    for n in 0..48 {
+        let at = n * small;
+        assert_eq!(
+            patch(&server, &path, at, data.slice(at..at + small))
+                .await
+                .status(),
+            204
+        );
+    }
+    assert_eq!(offset_of(&server, &path).await, Some(48 * small as u64));
+    let at = 48 * small;
+    assert_eq!(
+        patch(&server, &path, at, data.slice(at..)).await.status(),
+        204
+    );
+    let (bytes, _, crc) = stored(&bucket, "small.bin").await;
+    assert!(bytes == data, "byte-identical");
+    assert_eq!(crc, Some(crc32c_base64(&data)));
+    nothing_left(&bucket).await;
+    server.stop().await;
+}

@@ -30,7 +30,8 @@ use super::upload::{BodyReader, Limits, UploadError, Uploaded, Uploads, validate
 use super::{Bucket, StorageError, keys};
 use crate::config::TusSettings;
 use state::{
-    Lease, MAX_PARTS, MAX_STATE_BYTES, PartRecord, TailRecord, epoch_secs, epoch_secs_ceil,
+    Lease, MAX_PARTS, MAX_PIECES, MAX_STATE_BYTES, PartRecord, TailRecord, epoch_secs,
+    epoch_secs_ceil,
 };
 
 /// A tus upload to create.
@@ -185,7 +186,7 @@ impl Bucket {
             disposition: stored.disposition,
             metadata: new.metadata,
             parts: Vec::new(),
-            tail: None,
+            tails: Vec::new(),
             next_part: 1,
             lease: None,
             expires,
@@ -403,24 +404,12 @@ impl Appending<'_> {
     where
         S: Stream<Item = Result<Bytes, UploadError>> + Unpin + Send,
     {
-        let _memory = uploads.reserve_memory(part_size as u64).await?;
-        let mut buffer = BytesMut::with_capacity(part_size);
-        if let Some(tail) = &self.state.tail {
-            let bytes = self
-                .bucket
-                .store
-                .get_object_bytes(&tail.key, part_size as u64)
-                .await?;
-            if bytes.len() as u64 != tail.size {
-                return Err(TusError::Corrupt(format!(
-                    "the tail {} has {} bytes, not {}",
-                    tail.key,
-                    bytes.len(),
-                    tail.size
-                )));
-            }
-            buffer.extend_from_slice(&bytes);
-        }
+        // A part being assembled from the tail pieces and new bytes holds both for a moment.
+        let _memory = uploads.reserve_memory(2 * part_size as u64).await?;
+        // The tail pieces start the next part; they are read only when it is full.
+        let mut pieces = self.state.tails.clone();
+        let mut held = self.state.in_tails() as usize;
+        let mut buffer = BytesMut::with_capacity(part_size.saturating_sub(held));
         let limits = Limits {
             max_size: self.state.length - self.state.offset,
             pace: uploads.limits().pace,
@@ -446,15 +435,18 @@ impl Appending<'_> {
             }
             let mut rest = &chunk[..];
             while !rest.is_empty() {
-                let take = (part_size - buffer.len()).min(rest.len());
+                let take = (part_size - held - buffer.len()).min(rest.len());
                 buffer.extend_from_slice(&rest[..take]);
                 rest = &rest[take..];
-                if buffer.len() == part_size {
-                    let part = self.send_part(buffer.split().freeze()).await?;
+                if held + buffer.len() == part_size {
+                    let bytes = self.assemble(&pieces, buffer.split().freeze()).await?;
+                    pieces.clear();
+                    held = 0;
+                    let part = self.send_part(bytes).await?;
                     if digest.is_some() {
                         pending.push(part);
                     } else {
-                        self.record(vec![part], None).await?;
+                        self.record(vec![part], Vec::new()).await?;
                     }
                 }
             }
@@ -462,6 +454,7 @@ impl Appending<'_> {
         if let Some(error) = broke_off {
             // Without a checksum, what arrived is kept; with one, nothing can be verified.
             if digest.is_none() {
+                self.state.tails = pieces;
                 let _ = self.keep_tail(buffer.freeze()).await;
             }
             return Err(error.into());
@@ -472,17 +465,50 @@ impl Appending<'_> {
             return Err(TusError::ChecksumMismatch);
         }
         let received = self.state.in_parts() + pending.iter().map(|p| p.size).sum::<u64>();
-        if received + buffer.len() as u64 == self.state.length {
-            if !buffer.is_empty() {
-                let last = self.send_part(buffer.freeze()).await?;
+        if received + (held + buffer.len()) as u64 == self.state.length {
+            if held + buffer.len() > 0 {
+                let bytes = self.assemble(&pieces, buffer.freeze()).await?;
+                let last = self.send_part(bytes).await?;
                 pending.push(last);
             }
             self.state.parts.extend(pending);
             return self.finish().await;
         }
         self.state.parts.extend(pending);
+        self.state.tails = pieces;
         self.keep_tail(buffer.freeze()).await?;
         Ok(Appended::Partial(status_of(&self.state)))
+    }
+
+    /// The tail pieces read back, followed by `rest`: the bytes of one part.
+    async fn assemble(&self, pieces: &[TailRecord], rest: Bytes) -> Result<Bytes, TusError> {
+        if pieces.is_empty() {
+            return Ok(rest);
+        }
+        let total = pieces
+            .iter()
+            .map(|piece| piece.size as usize)
+            .sum::<usize>()
+            + rest.len();
+        let mut bytes = BytesMut::with_capacity(total);
+        for piece in pieces {
+            let read = self
+                .bucket
+                .store
+                .get_object_bytes(&piece.key, piece.size)
+                .await?;
+            if read.len() as u64 != piece.size {
+                return Err(TusError::Corrupt(format!(
+                    "the tail piece {} has {} bytes, not {}",
+                    piece.key,
+                    read.len(),
+                    piece.size
+                )));
+            }
+            bytes.extend_from_slice(&read);
+        }
+        bytes.extend_from_slice(&rest);
+        Ok(bytes.freeze())
     }
 
     /// Uploads one part at the next free number.
@@ -516,15 +542,15 @@ impl Appending<'_> {
         })
     }
 
-    /// Records `parts` (and the tail after them) in the state and renews the lease.
+    /// Records `parts` (and the tail pieces after them) in the state and renews the lease.
     async fn record(
         &mut self,
         parts: Vec<PartRecord>,
-        tail: Option<TailRecord>,
+        tails: Vec<TailRecord>,
     ) -> Result<(), TusError> {
         self.state.parts.extend(parts);
-        self.state.offset = self.state.in_parts() + tail.as_ref().map_or(0, |t| t.size);
-        self.state.tail = tail;
+        self.state.tails = tails;
+        self.state.offset = self.state.in_parts() + self.state.in_tails();
         if let Some(lease) = &mut self.state.lease {
             lease.until = epoch_secs(SystemTime::now() + self.settings.lease);
         }
@@ -535,31 +561,37 @@ impl Appending<'_> {
         Ok(())
     }
 
-    /// Keeps `bytes` (after the recorded parts) as the tail object, gives the lease back and
-    /// records it all.
+    /// Keeps `bytes` (after the recorded parts and tail pieces) as one more tail piece, gives
+    /// the lease back and records it all. Past [`MAX_PIECES`] the pieces are merged into one.
     async fn keep_tail(&mut self, bytes: Bytes) -> Result<(), TusError> {
-        let tail = if bytes.is_empty() {
-            None
-        } else {
-            let offset = self.state.in_parts() + bytes.len() as u64;
-            let key = TusState::tail_key(self.uuid, offset);
+        let mut tails = std::mem::take(&mut self.state.tails);
+        if !bytes.is_empty() {
+            let bytes = if tails.len() >= MAX_PIECES {
+                let merged = self.assemble(&tails, bytes).await?;
+                tails.clear();
+                merged
+            } else {
+                bytes
+            };
+            let start = self.state.in_parts() + tails.iter().map(|t| t.size).sum::<u64>();
             let size = bytes.len() as u64;
+            let key = TusState::tail_key(self.uuid, start + size);
             let crc32c = Crc32c::of(&bytes);
             self.bucket
                 .store
                 .put_object(&key, bytes, "application/octet-stream", None, &crc32c)
                 .await?;
-            Some(TailRecord { key, size })
-        };
+            tails.push(TailRecord { key, size });
+        }
         self.state.lease = None;
-        self.record(Vec::new(), tail).await
+        self.record(Vec::new(), tails).await
     }
 
     /// Completes the multipart upload with every recorded part and removes the state.
     async fn finish(&mut self) -> Result<Appended, TusError> {
         // Make sure no other request took the upload over while the last part went up.
         self.state.offset = self.state.length;
-        self.state.tail = None;
+        self.state.tails.clear();
         self.etag = self
             .bucket
             .tus_save(self.uuid, &self.state, &self.etag)

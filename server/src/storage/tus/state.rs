@@ -15,6 +15,10 @@ pub const TUS_STATE_PREFIX: &str = ".hoist/tus/";
 /// The largest state object read back: many parts at ~100 bytes each.
 pub const MAX_STATE_BYTES: u64 = 4 * 1024 * 1024;
 
+/// Tail pieces kept before they are merged into one: bounds the state object and the reads
+/// that assemble a part, whatever the PATCH sizes (a client sending one byte per PATCH).
+pub const MAX_PIECES: usize = 32;
+
 /// S3's highest part number.
 pub const MAX_PARTS: u32 = 10_000;
 
@@ -28,7 +32,9 @@ pub struct PartRecord {
     pub size: u64,
 }
 
-/// Bytes received after the last part, kept as a temporary object until a part is full.
+/// Bytes received after the last part, kept as temporary objects (one per PATCH that ended
+/// short of a part) until together with what follows they fill a part: each byte is written
+/// and read back once, whatever the PATCH size.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TailRecord {
     pub key: String,
@@ -56,7 +62,8 @@ pub struct TusState {
     /// `Upload-Metadata`, decoded, to echo on HEAD.
     pub metadata: BTreeMap<String, String>,
     pub parts: Vec<PartRecord>,
-    pub tail: Option<TailRecord>,
+    /// The pieces of the next part, in order.
+    pub tails: Vec<TailRecord>,
     /// The next part number to use. Raised past every number a lost PATCH may still write
     /// when its lease is taken over, so that PATCH can never overwrite a part this one keeps.
     pub next_part: u32,
@@ -87,6 +94,11 @@ impl TusState {
     /// Bytes held in parts.
     pub fn in_parts(&self) -> u64 {
         self.parts.iter().map(|part| part.size).sum()
+    }
+
+    /// Bytes held in tail pieces.
+    pub fn in_tails(&self) -> u64 {
+        self.tails.iter().map(|tail| tail.size).sum()
     }
 
     pub fn is_expired(&self, now: SystemTime) -> bool {

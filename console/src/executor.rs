@@ -48,7 +48,6 @@ impl Executor {
         let tus = TusClient {
             http: connect.http()?,
             base_url: connect.base_url.clone(),
-            token: None,
         };
         Ok(Self {
             client: connect.client()?,

@@ -11,24 +11,19 @@ use crate::model::ApiFailure;
 /// Bytes per PATCH: one part of the server's default `upload.part_size`.
 pub const CHUNK: usize = 8 * 1024 * 1024;
 
-/// One server's tus endpoint, with the token every request carries.
+/// One server's tus endpoint.
 #[derive(Debug, Clone)]
 pub struct TusClient {
+    /// The API client's HTTP client (`Connect::http`), which sends the token already.
     pub http: reqwest::Client,
     pub base_url: String,
-    pub token: Option<String>,
 }
 
 impl TusClient {
     fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
-        let request = self
-            .http
+        self.http
             .request(method, url)
-            .header("tus-resumable", "1.0.0");
-        match &self.token {
-            Some(token) => request.bearer_auth(token),
-            None => request,
-        }
+            .header("tus-resumable", "1.0.0")
     }
 
     /// Creates an upload of `size` bytes for `key` in `alias`; its absolute URL.

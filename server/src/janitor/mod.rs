@@ -39,6 +39,20 @@ pub struct AliasReport {
     pub errors: Vec<String>,
 }
 
+impl AliasReport {
+    /// Records one thing the pass could not do: logged, counted
+    /// (`hoist_janitor_errors_total{alias}`) and listed in the report.
+    fn failed(&mut self, metrics: &Metrics, message: String) {
+        tracing::error!(alias = self.alias, "janitor: {message}");
+        metrics
+            .lifecycle
+            .janitor_errors
+            .with_label_values(&[self.alias.as_str()])
+            .inc();
+        self.errors.push(message);
+    }
+}
+
 /// What one pass did.
 #[derive(Debug, Default)]
 pub struct Report {
@@ -145,15 +159,7 @@ async fn clean_alias(
     let tus = match tus_pass(bucket, metrics, audit, &mut report).await {
         Ok(tus) => tus,
         Err(error) => {
-            tracing::error!(alias = bucket.alias, %error, "janitor: cannot list tus uploads");
-            metrics
-                .lifecycle
-                .janitor_errors
-                .with_label_values(&[bucket.alias.as_str()])
-                .inc();
-            report
-                .errors
-                .push(format!("cannot list tus uploads: {error}"));
+            report.failed(metrics, format!("cannot list tus uploads: {error}"));
             return report;
         }
     };
@@ -168,15 +174,7 @@ async fn clean_alias(
             return report;
         }
         Err(error) => {
-            tracing::error!(alias = bucket.alias, %error, "janitor: cannot list multipart uploads");
-            metrics
-                .lifecycle
-                .janitor_errors
-                .with_label_values(&[bucket.alias.as_str()])
-                .inc();
-            report
-                .errors
-                .push(format!("cannot list multipart uploads: {error}"));
+            report.failed(metrics, format!("cannot list multipart uploads: {error}"));
             return report;
         }
     };
@@ -220,18 +218,13 @@ async fn abort(
             .detail("ageSecs", age.as_secs()),
     );
     match result {
-        Err(error) => {
-            tracing::error!(alias, key = upload.key, upload_id = upload.upload_id, %error, "janitor: cannot abort a multipart upload");
-            metrics
-                .lifecycle
-                .janitor_errors
-                .with_label_values(&[alias])
-                .inc();
-            report.errors.push(format!(
+        Err(error) => report.failed(
+            metrics,
+            format!(
                 "cannot abort {} ({}): {error}",
                 upload.key, upload.upload_id
-            ));
-        }
+            ),
+        ),
         Ok(_) => {
             tracing::info!(
                 alias,
@@ -287,11 +280,10 @@ async fn tus_pass(
                     .inc();
                 report.tus_removed.push((state.key, state.upload_id));
             }
-            Err(error) => {
-                report
-                    .errors
-                    .push(format!("cannot remove expired tus upload {uuid}: {error}"));
-            }
+            Err(error) => report.failed(
+                metrics,
+                format!("cannot remove expired tus upload {uuid}: {error}"),
+            ),
         }
     }
     Ok(live)

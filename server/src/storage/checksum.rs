@@ -67,6 +67,12 @@ mod tests {
         let mut tail = Crc32c::new();
         tail.update(b"56789");
         assert_eq!(head.combine(tail, 5).to_base64(), Crc32c::of(b"123456789"));
+        // Combining onto the CRC of nothing gives the next run's own: how a whole object's
+        // CRC32C starts.
+        assert_eq!(
+            Crc32c::new().combine(tail, 5).to_base64(),
+            Crc32c::of(b"56789")
+        );
         assert_eq!(Crc32c::of(b""), "AAAAAA==");
     }
 }

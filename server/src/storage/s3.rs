@@ -249,8 +249,7 @@ impl S3Bucket {
         put: SignedPut<'_>,
         lifetime: Lifetime,
     ) -> Result<SignedRequest, StorageError> {
-        let (start, expires_in) = self.signing_window(lifetime).await?;
-        let config = presigning_config(start, expires_in)?;
+        let (config, start, expires_in) = self.signing_window(lifetime).await?;
         let request = self
             .client
             .put_object()
@@ -273,8 +272,7 @@ impl S3Bucket {
         key: &str,
         lifetime: Lifetime,
     ) -> Result<SignedRequest, StorageError> {
-        let (start, expires_in) = self.signing_window(lifetime).await?;
-        let config = presigning_config(start, expires_in)?;
+        let (config, start, expires_in) = self.signing_window(lifetime).await?;
         let request = self
             .client
             .get_object()
@@ -286,12 +284,13 @@ impl S3Bucket {
         Ok(signed(&request, start, expires_in))
     }
 
-    /// When signing starts and for how long: `lifetime.wanted`, unless its `not_after` or the
-    /// expiry of the credentials that sign comes first.
+    /// The presigning config of a URL that lives `lifetime.wanted` from now, unless its
+    /// `not_after` or the expiry of the credentials that sign comes first; with its start and
+    /// length.
     async fn signing_window(
         &self,
         lifetime: Lifetime,
-    ) -> Result<(SystemTime, Duration), StorageError> {
+    ) -> Result<(PresigningConfig, SystemTime, Duration), StorageError> {
         let provider = self.signer.as_ref().ok_or_else(|| {
             StorageError::Unavailable("no credentials to sign the URL with".into())
         })?;
@@ -313,7 +312,7 @@ impl S3Bucket {
             })?;
         // Whole seconds, as X-Amz-Expires carries them.
         let expires_in = Duration::from_secs(expires_in.as_secs());
-        Ok((start, expires_in))
+        Ok((presigning_config(start, expires_in)?, start, expires_in))
     }
 
     /// Abandons a multipart upload and the parts S3 holds for it.
@@ -425,29 +424,13 @@ impl S3Bucket {
 
     /// Reads a whole object of at most `max_bytes` (audit batches); larger is an error.
     pub async fn get_object_bytes(&self, key: &str, max_bytes: u64) -> Result<Bytes, StorageError> {
-        let output = self
-            .client
-            .get_object()
-            .bucket(self.bucket())
-            .key(key)
-            .send()
-            .await
-            .map_err(map_sdk_error)?;
-        if output
-            .content_length()
-            .is_some_and(|length| u64::try_from(length).unwrap_or(u64::MAX) > max_bytes)
-        {
-            return Err(StorageError::Backend {
-                code: "TooLarge".into(),
-                message: format!("`{key}` is larger than {max_bytes} bytes"),
-            });
+        match self.get_versioned(key, max_bytes).await? {
+            Some((bytes, _)) => Ok(bytes),
+            None => Err(StorageError::Backend {
+                code: "NoSuchKey".into(),
+                message: format!("`{key}` does not exist"),
+            }),
         }
-        let data = output
-            .body
-            .collect()
-            .await
-            .map_err(|error| StorageError::Unavailable(Box::new(error)))?;
-        Ok(data.into_bytes())
     }
 
     /// A small object and its ETag, or `None` when there is no such key.
@@ -513,19 +496,17 @@ impl S3Bucket {
         };
         match request.send().await {
             Ok(output) => Ok(Some(output.e_tag().unwrap_or_default().to_owned())),
-            Err(error) => match aws::call_failure(error) {
-                // 412 when the version changed; 409 when another conditional write of the
-                // key was in flight at the same moment.
-                CallFailure::Service { code, .. }
-                    if code == "PreconditionFailed" || code == "ConditionalRequestConflict" =>
-                {
-                    Ok(None)
-                }
-                CallFailure::Service { code, message } => {
-                    Err(StorageError::Backend { code, message })
-                }
-                failure => Err(StorageError::Unavailable(Box::new(failure))),
-            },
+            // 412 when the version changed; 409 when another conditional write of the key was
+            // in flight at the same moment.
+            Err(error)
+                if matches!(
+                    error.as_service_error().and_then(|e| e.code()),
+                    Some("PreconditionFailed" | "ConditionalRequestConflict")
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(error) => Err(map_sdk_error(error)),
         }
     }
 

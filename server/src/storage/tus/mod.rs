@@ -192,22 +192,15 @@ impl Bucket {
             expires,
             created_by: new.created_by,
         };
-        let body =
-            Bytes::from(serde_json::to_vec(&state).map_err(|e| TusError::Corrupt(e.to_string()))?);
-        let written = self
-            .store
-            .put_if(&TusState::object_key(&uuid), body, "application/json", None)
-            .await;
-        match written {
-            Ok(Some(_)) => Ok((uuid, status, None)),
-            Ok(None) | Err(_) => {
-                let _ = self
-                    .store
-                    .abort_multipart_upload(&state.key, &state.upload_id)
-                    .await;
-                Err(written.err().map_or(TusError::Locked, TusError::from))
-            }
+        // The uuid is fresh: the write fails only if the store does.
+        if let Err(error) = self.tus_save(&uuid, &state, None).await {
+            let _ = self
+                .store
+                .abort_multipart_upload(&state.key, &state.upload_id)
+                .await;
+            return Err(error);
         }
+        Ok((uuid, status, None))
     }
 
     /// Where upload `uuid` stands (tus `HEAD`).
@@ -312,18 +305,18 @@ impl Bucket {
         })
     }
 
-    /// Writes `state` if the stored one still has `etag`; the new ETag, or `Locked` when
-    /// another request changed it first.
-    async fn tus_save(&self, uuid: &str, state: &TusState, etag: &str) -> Result<String, TusError> {
+    /// Writes `state` if the stored one still has `etag` (or, with `None`, if there is none
+    /// yet); the new ETag, or `Locked` when another request changed it first.
+    async fn tus_save(
+        &self,
+        uuid: &str,
+        state: &TusState,
+        etag: Option<&str>,
+    ) -> Result<String, TusError> {
         let body =
             Bytes::from(serde_json::to_vec(state).map_err(|e| TusError::Corrupt(e.to_string()))?);
         self.store
-            .put_if(
-                &TusState::object_key(uuid),
-                body,
-                "application/json",
-                Some(etag),
-            )
+            .put_if(&TusState::object_key(uuid), body, "application/json", etag)
             .await?
             .ok_or(TusError::Locked)
     }
@@ -363,7 +356,7 @@ impl Bucket {
             holder,
             until: epoch_secs(now + settings.lease),
         });
-        let etag = self.tus_save(uuid, &state, &etag).await?;
+        let etag = self.tus_save(uuid, &state, Some(&etag)).await?;
         let mut appending = Appending {
             bucket: self,
             uuid,
@@ -556,7 +549,7 @@ impl Appending<'_> {
         }
         self.etag = self
             .bucket
-            .tus_save(self.uuid, &self.state, &self.etag)
+            .tus_save(self.uuid, &self.state, Some(&self.etag))
             .await?;
         Ok(())
     }
@@ -594,10 +587,10 @@ impl Appending<'_> {
         self.state.tails.clear();
         self.etag = self
             .bucket
-            .tus_save(self.uuid, &self.state, &self.etag)
+            .tus_save(self.uuid, &self.state, Some(&self.etag))
             .await?;
+        // The CRC32C of nothing, combined with each part's in turn: the whole object's.
         let mut crc = Crc32c::new();
-        let mut first = true;
         let mut receipts = Vec::with_capacity(self.state.parts.len());
         for part in &self.state.parts {
             let bytes: [u8; 4] = STANDARD
@@ -605,13 +598,7 @@ impl Appending<'_> {
                 .ok()
                 .and_then(|b| b.try_into().ok())
                 .ok_or_else(|| TusError::Corrupt(format!("part {} has no CRC32C", part.number)))?;
-            let part_crc = Crc32c::from_bytes(bytes);
-            crc = if first {
-                part_crc
-            } else {
-                crc.combine(part_crc, part.size as usize)
-            };
-            first = false;
+            crc = crc.combine(Crc32c::from_bytes(bytes), part.size as usize);
             receipts.push(PartReceipt {
                 number: part.number as i32,
                 etag: part.etag.clone(),
@@ -651,7 +638,7 @@ impl Appending<'_> {
         self.state.lease = None;
         if let Ok(etag) = self
             .bucket
-            .tus_save(self.uuid, &self.state, &self.etag)
+            .tus_save(self.uuid, &self.state, Some(&self.etag))
             .await
         {
             self.etag = etag;

@@ -188,6 +188,10 @@ pub struct UploadSettings {
     pub budget_wait: Duration,
     /// Disk all spooled form uploads together may use, in bytes; past it 503 `server-busy`.
     pub spool_max_bytes: u64,
+    /// Longest body of known length (a raw body with `Content-Length`, a spooled form file)
+    /// streamed into one PutObject instead of a multipart upload, in bytes; at most 5 GiB
+    /// (S3's limit for one PUT), 0 for never.
+    pub single_put_max: u64,
 }
 
 impl Default for UploadSettings {
@@ -202,6 +206,7 @@ impl Default for UploadSettings {
             min_rate_window: Duration::from_secs(30),
             budget_wait: Duration::from_secs(30),
             spool_max_bytes: 2 * 1024 * 1024 * 1024,
+            single_put_max: 5 * 1024 * 1024 * 1024,
         }
     }
 }

@@ -114,6 +114,7 @@ impl Buckets {
                     .force_path_style
                     .unwrap_or(on_embedded.is_some() || settings.aws.force_path_style),
                 credentials,
+                embedded: on_embedded.is_some(),
             };
             let store = S3Bucket::new(sdk, connection);
             if on_embedded.is_some() {

@@ -7,17 +7,27 @@
 //! target/release/bench            # $CARGO_TARGET_DIR/release/bench when that is set
 //! ```
 //!
-//! Two release `hoist-server` processes on loopback: the **store**, whose embedded s3s-fs is
-//! the S3 endpoint (its endpoint and keys are read from its start-up log), and the
-//! **gateway** under test, pointed at that endpoint through `[aws] endpoint` like a
-//! production Hoist at S3. Keeping the store in its own process keeps its memory and CPU out
-//! of the gateway's numbers. Per size it compares:
+//! Release `hoist-server` processes on loopback: the **store**, whose embedded s3s-fs is the
+//! S3 endpoint (its endpoint and keys are read from its start-up log), and the **gateways**
+//! under test, pointed at that endpoint through `[aws] endpoint` like a production Hoist at
+//! S3: one as shipped, one with `upload.single_put_max = 0` (every body past a part a multipart
+//! upload, as before the streamed PutObject). Keeping the store in its own process keeps its
+//! memory and CPU out of the gateways' numbers. For each cell of object size × concurrent
+//! clients (1, 64 and 512 MiB × 1, 4 and 16; each client sends `max(1, 64 MiB / size)` objects
+//! in turn, each on a fresh connection) it interleaves:
 //! - **direct PUT**: one presigned PUT of the whole body to the store;
 //! - **direct multipart**: what an S3 client does with a large file: 8 MiB parts, 4 in
 //!   flight, CreateMultipartUpload … CompleteMultipartUpload, straight to the store;
-//! - **Hoist**: `PUT /files/object` with the same body, through the gateway.
+//! - **Hoist PUT**: `PUT /files/object` with `Content-Length`, through the shipped gateway
+//!   (one streamed PutObject past a part);
+//! - **Hoist PUT, multipart**: the same through the `single_put_max = 0` gateway;
+//! - **Hoist form**: `POST /files`, destination fields before the file (a streamed form, so
+//!   a multipart upload past a part).
 //!
-//! Peak RSS is the kernel's high-water mark (`VmHWM`) of a fresh gateway per scenario.
+//! CPU seconds per process come from `/proc/<pid>/stat`; the gateway's peak RSS is its
+//! `VmHWM`, started over (`clear_refs`) before each run. Then peak RSS of a fresh gateway for
+//! one 1 GiB upload and for 16 concurrent 256 MiB uploads, and `GET /heartbeat` and
+//! `GET /files/list` of 1,000 objects under wrk (when installed: `apt-get install wrk`).
 //!
 //! `bench tus` instead compares tus uploads (8 MiB and 1 MiB PATCHes) with `PUT /files/object`
 //! of the same 256 MiB through the same gateway.
@@ -83,6 +93,15 @@ fn memory(pid: u32) -> (f64, f64) {
     (mib("VmRSS:"), mib("VmHWM:"))
 }
 
+/// An HTTP client that opens a fresh connection for every request, as the issue's table was
+/// measured (a phone or a browser tab uploads one file, not a thousand on one connection).
+fn fresh_connections() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("an HTTP client")
+}
+
 /// The S3 endpoint: a hoist-server used only for its embedded s3s-fs.
 struct Store {
     process: BinaryServer,
@@ -118,7 +137,7 @@ impl Store {
             access_key,
             secret_key,
             s3,
-            http: reqwest::Client::new(),
+            http: fresh_connections(),
             _data: data,
         }
     }
@@ -127,7 +146,7 @@ impl Store {
         cpu_seconds(self.process.pid())
     }
 
-    async fn put(&self, key: &str, body: Bytes) {
+    async fn put(&self, key: &str, body: Bytes) -> String {
         let presigned = self
             .s3
             .put_object()
@@ -148,9 +167,10 @@ impl Store {
             "{}",
             response.text().await.unwrap_or_default()
         );
+        key.to_owned()
     }
 
-    async fn multipart(&self, key: &str, body: Bytes) {
+    async fn multipart(&self, key: &str, body: Bytes) -> String {
         let upload_id = self
             .s3
             .create_multipart_upload()
@@ -213,6 +233,7 @@ impl Store {
             .send()
             .await
             .expect("complete");
+        key.to_owned()
     }
 
     async fn delete(&self, key: &str) {
@@ -235,27 +256,29 @@ struct Gateway {
 }
 
 impl Gateway {
-    async fn start(store: &Store) -> Self {
+    /// Starts a gateway with the production upload defaults, and `extra` settings.
+    async fn start(store: &Store, extra: &[(&str, &str)]) -> Self {
         let data = tempfile::tempdir().expect("a work dir");
-        let process = BinaryServer::start(
-            data.path(),
-            &[
-                ("HOIST_AWS__ENDPOINT", store.endpoint.as_str()),
-                ("HOIST_AWS__FORCE_PATH_STYLE", "true"),
-                ("HOIST_AWS__ACCESS_KEY_ID", store.access_key.as_str()),
-                ("HOIST_AWS__SECRET_ACCESS_KEY", store.secret_key.as_str()),
-                ("HOIST_AWS__ATTEMPT_TIMEOUT", "300s"),
-                ("HOIST_STORAGE__EMBEDDED__ENABLED", "false"),
-                // The defaults a production server runs with, spelled out.
-                ("HOIST_UPLOAD__PART_SIZE", &PART.to_string()),
-                ("HOIST_UPLOAD__MAX_BUFFER_BYTES", &(256 * MIB).to_string()),
-                (
-                    "HOIST_UPLOAD__PARTS_IN_FLIGHT",
-                    &PARTS_IN_FLIGHT.to_string(),
-                ),
-            ],
-        );
-        let http = reqwest::Client::new();
+        let part_size = PART.to_string();
+        let buffer = (256 * MIB).to_string();
+        let in_flight = PARTS_IN_FLIGHT.to_string();
+        let mut env = vec![
+            ("HOIST_AWS__ENDPOINT", store.endpoint.as_str()),
+            ("HOIST_AWS__FORCE_PATH_STYLE", "true"),
+            ("HOIST_AWS__ACCESS_KEY_ID", store.access_key.as_str()),
+            ("HOIST_AWS__SECRET_ACCESS_KEY", store.secret_key.as_str()),
+            ("HOIST_AWS__ATTEMPT_TIMEOUT", "300s"),
+            ("HOIST_STORAGE__EMBEDDED__ENABLED", "false"),
+            // The defaults a production server runs with, spelled out.
+            ("HOIST_UPLOAD__PART_SIZE", &part_size),
+            ("HOIST_UPLOAD__MAX_BUFFER_BYTES", &buffer),
+            ("HOIST_UPLOAD__PARTS_IN_FLIGHT", &in_flight),
+            // wrk's connections all come from one address.
+            ("HOIST_LIMITS__PER_IP", "off"),
+        ];
+        env.extend_from_slice(extra);
+        let process = BinaryServer::start(data.path(), &env);
+        let http = fresh_connections();
         let token: serde_json::Value = http
             .get(format!(
                 "{}/dev/token?supreme=true&sub=bench",
@@ -284,7 +307,44 @@ impl Gateway {
         memory(self.process.pid())
     }
 
-    async fn put(&self, key: &str, body: Bytes) {
+    /// Starts the peak RSS (`VmHWM`) over from the current RSS.
+    fn reset_peak(&self) {
+        std::fs::write(format!("/proc/{}/clear_refs", self.process.pid()), "5")
+            .expect("/proc/<pid>/clear_refs");
+    }
+
+    /// The same body as a `multipart/form-data` upload, destination first (so it streams);
+    /// returns the key it was stored under.
+    async fn form(&self, key: &str, body: Bytes) -> String {
+        const BOUNDARY: &str = "bench-boundary-7d1f";
+        let name = key.replace('/', "-");
+        let head = Bytes::from(format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"prefix\"\r\n\r\nbench\r\n\
+             --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        ));
+        let tail = Bytes::from(format!("\r\n--{BOUNDARY}--\r\n"));
+        let length = head.len() + body.len() + tail.len();
+        let parts: Vec<Result<Bytes, std::io::Error>> = vec![Ok(head), Ok(body), Ok(tail)];
+        let response = self
+            .http
+            .post(format!("{}/files", self.process.base_url))
+            .bearer_auth(&self.token)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .header("content-length", length)
+            .body(reqwest::Body::wrap_stream(stream::iter(parts)))
+            .send()
+            .await
+            .expect("Hoist answers");
+        assert_eq!(response.status(), 200);
+        let stored: serde_json::Value = response.json().await.expect("JSON");
+        stored["data"]["key"].as_str().expect("a key").to_owned()
+    }
+
+    async fn put(&self, key: &str, body: Bytes) -> String {
         let response = self
             .http
             .put(format!("{}/files/object?key={key}", self.process.base_url))
@@ -300,6 +360,7 @@ impl Gateway {
             "{}",
             response.text().await.unwrap_or_default()
         );
+        key.to_owned()
     }
 
     /// The same body as a tus upload: `POST /tus`, then PATCHes of `chunk` bytes.
@@ -353,34 +414,66 @@ impl Gateway {
 
 #[derive(Clone, Copy, PartialEq)]
 enum Way {
+    /// One presigned PUT straight to the store.
     DirectPut,
+    /// 8 MiB parts, 4 in flight, straight to the store.
     DirectMultipart,
-    Hoist,
+    /// `PUT /files/object` with `Content-Length`: one streamed PutObject.
+    HoistPut,
+    /// The same through a gateway with `single_put_max = 0`: a multipart upload.
+    HoistPutMultipart,
+    /// `POST /files`, destination fields first: the form streams into a multipart upload.
+    HoistForm,
 }
 
-/// One measured upload: wall time, and CPU seconds of the gateway and of the store.
+/// One measured cell: wall time, CPU seconds of the gateway and of the store, and the
+/// gateway's peak RSS while it ran.
 #[derive(Default, Clone, Copy)]
 struct Run {
     seconds: f64,
     gateway_cpu: f64,
     store_cpu: f64,
+    gateway_peak_mib: f64,
 }
 
-async fn measure(store: &Store, gateway: &Gateway, way: Way, key: &str, body: Bytes) -> Run {
+/// `clients` concurrent clients each sending `per_client` copies of `body`, one after another.
+async fn measure(
+    store: &Store,
+    gateway: &Gateway,
+    way: Way,
+    body: &Bytes,
+    clients: usize,
+    per_client: usize,
+) -> Run {
+    gateway.reset_peak();
     let (gateway_before, store_before) = (gateway.cpu(), store.cpu());
     let started = Instant::now();
-    match way {
-        Way::DirectPut => store.put(key, body).await,
-        Way::DirectMultipart => store.multipart(key, body).await,
-        Way::Hoist => gateway.put(key, body).await,
-    }
+    let sending = (0..clients).map(|client| async move {
+        let mut keys = Vec::new();
+        for n in 0..per_client {
+            let key = format!("bench/{client}-{n}");
+            let body = body.clone();
+            let stored = match way {
+                Way::DirectPut => store.put(&key, body).await,
+                Way::DirectMultipart => store.multipart(&key, body).await,
+                Way::HoistPut | Way::HoistPutMultipart => gateway.put(&key, body).await,
+                Way::HoistForm => gateway.form(&key, body).await,
+            };
+            keys.push(stored);
+        }
+        keys
+    });
+    let keys = futures_util::future::join_all(sending).await;
     let seconds = started.elapsed().as_secs_f64();
     let run = Run {
         seconds,
         gateway_cpu: gateway.cpu() - gateway_before,
         store_cpu: store.cpu() - store_before,
+        gateway_peak_mib: gateway.memory().1,
     };
-    store.delete(key).await;
+    for key in keys.iter().flatten() {
+        store.delete(key).await;
+    }
     run
 }
 
@@ -411,7 +504,7 @@ async fn main() {
             .and_then(|n| n.parse().ok())
             .unwrap_or(10);
         let store = Store::start();
-        let gateway = Gateway::start(&store).await;
+        let gateway = Gateway::start(&store, &[]).await;
         let report = hoist_tests::soak::run(&gateway.process, &gateway.token, minutes).await;
         println!("{report}");
         return;
@@ -441,11 +534,11 @@ async fn main() {
         load_average(),
     );
 
-    // Throughput, the three ways interleaved so they share the machine's conditions.
     if std::env::var_os("BENCH_ONLY_MEMORY").is_none() {
         throughput(&store, &data, repetitions, &mut out).await;
     }
     memory_peaks(&store, &data, &mut out).await;
+    request_rates(&store, &mut out).await;
     println!("{out}");
 }
 
@@ -453,7 +546,7 @@ async fn main() {
 /// interleaved: PATCHes of 8 MiB (a part each) and of 1 MiB (what tus-js-client and tuspy
 /// send by default, gathered into parts through the bucket's tail object).
 async fn tus_throughput(store: &Store, data: &Bytes, repetitions: usize, out: &mut String) {
-    let gateway = Gateway::start(store).await;
+    let gateway = Gateway::start(store, &[]).await;
     let size = 256 * MIB;
     let body = data.slice(..size);
     let ways = [
@@ -479,6 +572,7 @@ async fn tus_throughput(store: &Store, data: &Bytes, repetitions: usize, out: &m
                     seconds: started.elapsed().as_secs_f64(),
                     gateway_cpu: gateway.cpu() - gateway_before,
                     store_cpu: store.cpu() - store_before,
+                    gateway_peak_mib: gateway.memory().1,
                 },
             ));
             store.delete(&key).await;
@@ -509,21 +603,58 @@ async fn tus_throughput(store: &Store, data: &Bytes, repetitions: usize, out: &m
     out.push('\n');
 }
 
+/// The cells of the issue's table: object size × concurrent clients. Each client sends
+/// `max(1, 64 MiB / size)` objects one after another, each on a fresh connection.
+const CELLS: [(usize, usize); 8] = [
+    (MIB, 1),
+    (MIB, 4),
+    (MIB, 16),
+    (64 * MIB, 1),
+    (64 * MIB, 4),
+    (64 * MIB, 16),
+    (512 * MIB, 1),
+    (512 * MIB, 4),
+];
+
+/// Every way, for every cell, interleaved: they share the machine's conditions.
 async fn throughput(store: &Store, data: &Bytes, repetitions: usize, out: &mut String) {
-    let gateway = Gateway::start(store).await;
+    // The gateway as it ships, and one with `single_put_max = 0`: every body past a part a
+    // multipart upload, as Hoist stored them before the streamed PutObject.
+    let streamed = Gateway::start(store, &[]).await;
+    let multipart = Gateway::start(store, &[("HOIST_UPLOAD__SINGLE_PUT_MAX", "0")]).await;
+    let ways = [
+        Way::DirectPut,
+        Way::DirectMultipart,
+        Way::HoistPut,
+        Way::HoistPutMultipart,
+        Way::HoistForm,
+    ];
     out.push_str(
-        "| size | direct PUT MiB/s | direct multipart MiB/s | Hoist MiB/s | Hoist / direct PUT \
-         | Hoist / direct multipart |\n|---:|---:|---:|---:|---:|---:|\n",
+        "| size × clients | direct PUT MiB/s | direct multipart MiB/s | Hoist PUT MiB/s \
+         | Hoist PUT, multipart MiB/s | Hoist form MiB/s | Hoist PUT / direct PUT \
+         | Hoist form / direct multipart |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     let mut cpu_rows = String::new();
-    for size in [64 * MIB, 256 * MIB, 1024 * MIB] {
-        let body = data.slice(..size);
+    for (size, clients) in CELLS {
+        let per_client = (64 * MIB / size).max(1);
+        let total = (size * per_client * clients) as f64;
         let mut runs: Vec<(Way, Run)> = Vec::new();
         for rep in 0..repetitions {
-            eprintln!("bench: {} MiB, repetition {}", size / MIB, rep + 1);
-            for way in [Way::DirectPut, Way::DirectMultipart, Way::Hoist] {
-                let key = format!("bench/{size}-{rep}");
-                runs.push((way, measure(store, &gateway, way, &key, body.clone()).await));
+            eprintln!(
+                "bench: {} MiB × {clients}, repetition {}",
+                size / MIB,
+                rep + 1
+            );
+            for way in ways {
+                let gateway = match way {
+                    Way::HoistPutMultipart => &multipart,
+                    _ => &streamed,
+                };
+                let body = data.slice(..size);
+                runs.push((
+                    way,
+                    measure(store, gateway, way, &body, clients, per_client).await,
+                ));
             }
         }
         let of = |way: Way, pick: fn(&Run) -> f64| {
@@ -534,98 +665,158 @@ async fn throughput(store: &Store, data: &Bytes, repetitions: usize, out: &mut S
                     .collect(),
             )
         };
-        let rate = |way| (size / MIB) as f64 / of(way, |run| run.seconds);
-        let (put, multipart, hoist) = (
+        let peak = |way: Way| {
+            runs.iter()
+                .filter(|(w, _)| *w == way)
+                .map(|(_, run)| run.gateway_peak_mib)
+                .fold(0.0, f64::max)
+        };
+        let rate = |way| total / MIB as f64 / of(way, |run| run.seconds);
+        out.push_str(&format!(
+            "| {} MiB × {clients} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} |\n",
+            size / MIB,
             rate(Way::DirectPut),
             rate(Way::DirectMultipart),
-            rate(Way::Hoist),
-        );
-        out.push_str(&format!(
-            "| {} MiB | {put:.0} | {multipart:.0} | {hoist:.0} | {:.2} | {:.2} |\n",
-            size / MIB,
-            hoist / put,
-            hoist / multipart
+            rate(Way::HoistPut),
+            rate(Way::HoistPutMultipart),
+            rate(Way::HoistForm),
+            rate(Way::HoistPut) / rate(Way::DirectPut),
+            rate(Way::HoistForm) / rate(Way::DirectMultipart),
         ));
-        let gib = size as f64 / (1024 * MIB) as f64;
+        let gib = total / (1024 * MIB) as f64;
+        let per_gib = |way, pick: fn(&Run) -> f64| of(way, pick) / gib;
         cpu_rows.push_str(&format!(
-            "| {} MiB | {:.1} | {:.1} | {:.1} | {:.1} |\n",
+            "| {} MiB × {clients} | {:.2} | {:.2} | {:.2} | {:.1} | {:.1} | {:.1} | {:.1} \
+             | {:.0} / {:.0} / {:.0} MiB |\n",
             size / MIB,
-            of(Way::DirectPut, |run| run.store_cpu) / gib,
-            of(Way::DirectMultipart, |run| run.store_cpu) / gib,
-            of(Way::Hoist, |run| run.store_cpu) / gib,
-            of(Way::Hoist, |run| run.gateway_cpu) / gib,
+            per_gib(Way::HoistPut, |run| run.gateway_cpu),
+            per_gib(Way::HoistPutMultipart, |run| run.gateway_cpu),
+            per_gib(Way::HoistForm, |run| run.gateway_cpu),
+            per_gib(Way::DirectPut, |run| run.store_cpu),
+            per_gib(Way::DirectMultipart, |run| run.store_cpu),
+            per_gib(Way::HoistPut, |run| run.store_cpu),
+            per_gib(Way::HoistForm, |run| run.store_cpu),
+            peak(Way::HoistPut),
+            peak(Way::HoistPutMultipart),
+            peak(Way::HoistForm),
         ));
     }
+    out.push_str(
+        "\nCPU seconds per GiB uploaded (medians) and the gateway's peak RSS (largest of the \
+         repetitions):\n\n| size × clients | gateway, Hoist PUT | gateway, Hoist PUT \
+         multipart | gateway, Hoist form | store, direct PUT | store, direct multipart \
+         | store, Hoist PUT | store, Hoist form | gateway peak RSS: PUT / PUT multipart / form \
+         |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    out.push_str(&cpu_rows);
+    out.push('\n');
+}
 
-    // 16 concurrent uploads of 256 MiB, direct and through Hoist.
+/// Peak memory of a fresh gateway per scenario, streamed (as shipped) and multipart
+/// (`single_put_max = 0`).
+async fn memory_peaks(store: &Store, data: &Bytes, out: &mut String) {
     let body = data.slice(..256 * MIB);
-    let mut rates = Vec::new();
-    for way in [Way::DirectPut, Way::Hoist] {
-        eprintln!("bench: 16 concurrent 256 MiB uploads");
-        let started = Instant::now();
+    out.push_str("\n| scenario | gateway | RSS idle | peak RSS (VmHWM) |\n|---|---|---:|---:|\n");
+    for (name, extra) in [
+        ("streamed PutObject", &[][..]),
+        ("multipart", &[("HOIST_UPLOAD__SINGLE_PUT_MAX", "0")][..]),
+    ] {
+        eprintln!("bench: peak RSS ({name}), one 1 GiB upload");
+        let gateway = Gateway::start(store, extra).await;
+        let (idle, _) = gateway.memory();
+        let key = gateway.put("bench/rss-single", data.clone()).await;
+        let (_, peak) = gateway.memory();
+        out.push_str(&format!(
+            "| one 1 GiB upload | {name} | {idle:.0} MiB | {peak:.0} MiB |\n"
+        ));
+        store.delete(&key).await;
+        drop(gateway);
+
+        eprintln!("bench: peak RSS ({name}), 16 concurrent 256 MiB uploads");
+        let gateway = Gateway::start(store, extra).await;
+        let (idle, _) = gateway.memory();
         let uploads = (0..16).map(|i| {
-            let body = body.clone();
-            let gateway = &gateway;
-            async move {
-                let key = format!("bench/concurrent-{i}");
-                match way {
-                    Way::Hoist => gateway.put(&key, body).await,
-                    _ => store.put(&key, body).await,
-                }
-                key
-            }
+            let (gateway, body) = (&gateway, body.clone());
+            async move { gateway.put(&format!("bench/rss-{i}"), body).await }
         });
         let keys = futures_util::future::join_all(uploads).await;
-        let rate = (16 * 256) as f64 / started.elapsed().as_secs_f64();
+        let (_, peak) = gateway.memory();
+        out.push_str(&format!(
+            "| 16 concurrent 256 MiB uploads (budget 256 MiB) | {name} | {idle:.0} MiB | {peak:.0} MiB |\n"
+        ));
         for key in keys {
             store.delete(&key).await;
         }
-        rates.push(rate);
+        drop(gateway);
     }
-    out.push_str(&format!(
-        "| 16 × 256 MiB at once (aggregate) | {:.0} | – | {:.0} | {:.2} | – |\n\n",
-        rates[0],
-        rates[1],
-        rates[1] / rates[0]
-    ));
-    drop(gateway);
-
-    out.push_str(
-        "CPU seconds per GiB uploaded (medians):\n\n| size | store, direct PUT | store, direct \
-         multipart | store, via Hoist | Hoist gateway |\n|---:|---:|---:|---:|---:|\n",
-    );
-    out.push_str(&cpu_rows);
 }
 
-/// Peak memory of a fresh gateway per scenario.
-async fn memory_peaks(store: &Store, data: &Bytes, out: &mut String) {
-    let body = data.slice(..256 * MIB);
-    out.push_str("\n| scenario | gateway RSS idle | gateway peak RSS (VmHWM) |\n|---|---:|---:|\n");
-    eprintln!("bench: peak RSS, one 1 GiB upload");
-    let gateway = Gateway::start(store).await;
-    let (idle, _) = gateway.memory();
-    gateway.put("bench/rss-single", data.clone()).await;
-    let (_, peak) = gateway.memory();
-    out.push_str(&format!(
-        "| one 1 GiB upload | {idle:.0} MiB | {peak:.0} MiB |\n"
-    ));
-    store.delete("bench/rss-single").await;
-    drop(gateway);
-
-    eprintln!("bench: peak RSS, 16 concurrent 256 MiB uploads");
-    let gateway = Gateway::start(store).await;
-    let (idle, _) = gateway.memory();
-    let uploads = (0..16).map(|i| {
-        let (gateway, body) = (&gateway, body.clone());
-        async move { gateway.put(&format!("bench/rss-{i}"), body).await }
-    });
-    futures_util::future::join_all(uploads).await;
-    let (_, peak) = gateway.memory();
-    out.push_str(&format!(
-        "| 16 concurrent 256 MiB uploads (buffer cap 256 MiB) | {idle:.0} MiB | {peak:.0} MiB |\n"
-    ));
-    for i in 0..16 {
-        store.delete(&format!("bench/rss-{i}")).await;
+/// `GET /heartbeat` and `GET /files/list` of 1,000 objects under wrk (Debian's package):
+/// requests per second and the gateway's CPU per request. Skipped without wrk.
+async fn request_rates(store: &Store, out: &mut String) {
+    if std::process::Command::new("wrk")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        out.push_str("\n(wrk not installed: heartbeat and list rates skipped)\n");
+        return;
     }
-    drop(gateway);
+    let gateway = Gateway::start(store, &[]).await;
+    let keys = (0..1000).map(|i| {
+        let store = &store;
+        async move {
+            store
+                .put(&format!("list/{i:04}.txt"), Bytes::from_static(b"x"))
+                .await
+        }
+    });
+    let keys: Vec<String> = stream::iter(keys).buffer_unordered(16).collect().await;
+    out.push_str(
+        "\n| wrk, 2 threads, 10 s | connections | requests/s | gateway CPU-ms per request |\n\
+         |---|---:|---:|---:|\n",
+    );
+    let auth = format!("Authorization: Bearer {}", gateway.token);
+    for (name, path, connections, header) in [
+        ("GET /heartbeat", "/heartbeat", 32, None),
+        (
+            "GET /files/list (1,000 objects)",
+            "/files/list?prefix=list",
+            8,
+            Some(auth.as_str()),
+        ),
+    ] {
+        eprintln!("bench: wrk {name}");
+        let before = gateway.cpu();
+        let mut wrk = std::process::Command::new("wrk");
+        wrk.args(["-t2", &format!("-c{connections}"), "-d10s"]);
+        if let Some(header) = header {
+            wrk.args(["-H", header]);
+        }
+        let output = wrk
+            .arg(format!("{}{path}", gateway.process.base_url))
+            .output()
+            .expect("wrk runs");
+        let cpu = gateway.cpu() - before;
+        let text = String::from_utf8_lossy(&output.stdout);
+        let total: f64 = text
+            .lines()
+            .find_map(|line| line.trim().split_once(" requests in "))
+            .and_then(|(count, _)| count.trim().parse().ok())
+            .unwrap_or(0.0);
+        let per_second: f64 = text
+            .lines()
+            .find_map(|line| line.strip_prefix("Requests/sec:"))
+            .and_then(|rate| rate.trim().parse().ok())
+            .unwrap_or(0.0);
+        let non_2xx = text.lines().any(|line| line.contains("Non-2xx"));
+        out.push_str(&format!(
+            "| {name}{} | {connections} | {per_second:.0} | {:.3} |\n",
+            if non_2xx { " (non-2xx answers!)" } else { "" },
+            cpu * 1000.0 / total.max(1.0),
+        ));
+    }
+    for key in keys {
+        store.delete(&key).await;
+    }
 }

@@ -1,9 +1,11 @@
 //! Client checksums (`x-amz-checksum-crc32c`, `x-amz-checksum-sha256`): checked before
-//! anything is stored, on a single PutObject and on a multipart upload, and the full-object
-//! CRC32C the store keeps is the one Hoist reports.
+//! anything is stored, on a single PutObject (whole or streamed) and on a multipart upload,
+//! and the full-object CRC32C the store keeps is the one Hoist reports.
 
 use aws_sdk_s3::types::{ChecksumMode, ChecksumType};
-use hoist_tests::{assert_client_error, crc32c_base64, moto, send, sha256_base64, test_bytes};
+use hoist_tests::{
+    assert_client_error, chunked, crc32c_base64, moto, send, sha256_base64, test_bytes,
+};
 use reqwest::Method;
 
 use super::{PART, exists, keys_in, object, on_moto, small_parts};
@@ -41,6 +43,8 @@ async fn client_checksums_are_checked_before_anything_is_stored() {
             (Some(&right_crc), Some(&wrong_sha)),
         ] {
             let key = format!("sum/wrong-{size}");
+            // With a declared length (one PutObject, streamed past a part: its last chunk is
+            // held back until the checksums match) ...
             assert_client_error(
                 client
                     .put_file_object(
@@ -55,6 +59,18 @@ async fn client_checksums_are_checked_before_anything_is_stored() {
                 400,
                 "checksum-mismatch",
             );
+            assert!(object(&server, &key).await.is_none(), "nothing stored");
+            // ... and without one (a multipart upload past a part, aborted).
+            let mut request = server
+                .supreme(Method::PUT, &format!("/files/object?key={key}"))
+                .body(chunked(&data, 1 << 20));
+            if let Some(crc) = crc {
+                request = request.header("x-amz-checksum-crc32c", crc);
+            }
+            if let Some(sha) = sha {
+                request = request.header("x-amz-checksum-sha256", sha);
+            }
+            send(request).await.assert_error(400, "checksum-mismatch");
             assert!(object(&server, &key).await.is_none(), "nothing stored");
         }
         let answer = send(
@@ -78,41 +94,31 @@ async fn client_checksums_are_checked_before_anything_is_stored() {
 #[tokio::test]
 async fn a_wrong_checksum_on_a_multipart_upload_leaves_nothing() {
     let (server, s3, bucket) = on_moto("checksum", |_| {}).await;
-    let client = server.client();
     let data = test_bytes(2 * PART + 5, 4);
-    assert_client_error(
-        client
-            .put_file_object(
-                None,
-                None,
-                "sum/wrong.bin",
-                None,
-                Some(&sha256_base64(b"else")),
-                data.clone(),
-            )
-            .await,
-        400,
-        "checksum-mismatch",
-    );
+    // Streamed without a declared length, so Hoist uses a multipart upload.
+    send(
+        server
+            .supreme(Method::PUT, "/files/object?key=sum/wrong.bin")
+            .header("x-amz-checksum-sha256", sha256_base64(b"else"))
+            .body(chunked(&data, 1 << 20)),
+    )
+    .await
+    .assert_error(400, "checksum-mismatch");
     assert!(moto::multipart_uploads(&s3, &bucket).await.is_empty());
     assert!(!exists(&s3, &bucket, "sum/wrong.bin").await);
 
     // The same upload with the right SHA-256 is stored, and moto's own full-object CRC32C
     // of what it holds is the checksum Hoist returned.
-    let stored = client
-        .put_file_object(
-            None,
-            None,
-            "sum/right.bin",
-            None,
-            Some(&sha256_base64(&data)),
-            data.clone(),
-        )
-        .await
-        .expect("stored")
-        .into_inner()
-        .data;
-    assert_eq!(stored.checksum, crc32c_base64(&data));
+    let stored = send(
+        server
+            .supreme(Method::PUT, "/files/object?key=sum/right.bin")
+            .header("x-amz-checksum-sha256", sha256_base64(&data))
+            .body(chunked(&data, 1 << 20)),
+    )
+    .await;
+    assert_eq!(stored.status, 200, "{stored:?}");
+    let checksum = stored.data()["checksum"].as_str().unwrap().to_owned();
+    assert_eq!(checksum, crc32c_base64(&data));
     let head = s3
         .head_object()
         .bucket(&bucket)
@@ -121,7 +127,7 @@ async fn a_wrong_checksum_on_a_multipart_upload_leaves_nothing() {
         .send()
         .await
         .unwrap();
-    assert_eq!(head.checksum_crc32_c(), Some(stored.checksum.as_str()));
+    assert_eq!(head.checksum_crc32_c(), Some(checksum.as_str()));
     assert_eq!(head.checksum_type(), Some(&ChecksumType::FullObject));
     assert_eq!(head.content_length(), Some(data.len() as i64));
 }

@@ -1,6 +1,7 @@
 //! Uploads that go wrong: too large (refused with 413, even before the body when the length
-//! is declared), a client that disconnects halfway, a store that dies mid-upload. Each
-//! leaves nothing behind: no object, no multipart upload, no buffer.
+//! is declared), a client that disconnects halfway, a store that dies mid-upload, each for a
+//! multipart upload and for a streamed PutObject. Each leaves nothing behind: no object, no
+//! multipart upload, no buffer, no temporary file in the store.
 
 use std::io;
 use std::time::Duration;
@@ -97,9 +98,10 @@ async fn a_client_that_disconnects_mid_upload_leaves_nothing() {
     let key = "gone/half.bin";
     let data = test_bytes(4 * PART, 2);
     let mut socket = server.connect().await;
+    // Chunked, so no length is declared and Hoist uses a multipart upload.
     let head = format!(
         "PUT /files/object?key={key} HTTP/1.1\r\nHost: hoist\r\nAuthorization: Bearer {}\r\n\
-         Content-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+         Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n",
         server.token(true),
         data.len()
     );
@@ -128,7 +130,72 @@ async fn a_client_that_disconnects_mid_upload_leaves_nothing() {
 }
 
 #[tokio::test]
+async fn a_client_that_disconnects_mid_streamed_put_leaves_nothing() {
+    let store = StandaloneStore::start("gone-store").await;
+    let proxy = KillableProxy::start(store.store.addr).await;
+    let server = TestServer::start_with(|settings| {
+        settings.upload.part_size = PART as u64;
+        store.route(settings, "gone", "gone-store", &proxy.endpoint());
+    })
+    .await;
+    let key = "gone/half.bin";
+    let data = test_bytes(4 * PART, 5);
+    let mut socket = server.connect().await;
+    // A declared length: one PutObject, streamed while the body arrives.
+    let head = format!(
+        "PUT /files/object?bucketName=gone&key={key} HTTP/1.1\r\nHost: hoist\r\n\
+         Authorization: Bearer {}\r\nContent-Type: application/octet-stream\r\n\
+         Content-Length: {}\r\n\r\n",
+        server.token(true),
+        data.len()
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    socket.write_all(&data[..2 * PART + 1000]).await.unwrap();
+    eventually("a part's worth of bytes reaching the store", || {
+        let forwarded = proxy.forwarded_bytes();
+        async move { forwarded >= PART as u64 }
+    })
+    .await;
+    drop(socket);
+
+    server.uploads_idle().await;
+    assert!(
+        !exists(&store.s3, "gone-store", key).await,
+        "no object appeared"
+    );
+    assert_eq!(
+        server.state.metrics.upload_buffer_bytes.get(),
+        0,
+        "buffers released"
+    );
+    // The store saw a body end short of its length and kept none of it, not even a
+    // temporary file.
+    let root = store.store.root().to_path_buf();
+    eventually("the store's temporary file removed", || {
+        let root = root.clone();
+        async move {
+            std::fs::read_dir(&root)
+                .unwrap()
+                .flatten()
+                .all(|entry| !entry.file_name().to_string_lossy().starts_with(".tmp."))
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_store_that_dies_mid_upload_gives_502_without_hanging() {
+    store_dies_mid_upload(false).await;
+}
+
+#[tokio::test]
+async fn a_store_that_dies_mid_streamed_put_gives_502_without_hanging() {
+    store_dies_mid_upload(true).await;
+}
+
+/// The store disappears after a part's worth of bytes reached it; with `declared_length` the
+/// upload is one streamed PutObject, else a multipart upload.
+async fn store_dies_mid_upload(declared_length: bool) {
     let store = StandaloneStore::start("flaky-store").await;
     let proxy = KillableProxy::start(store.store.addr).await;
     let server = TestServer::start_with(|settings| {
@@ -142,13 +209,12 @@ async fn a_store_that_dies_mid_upload_gives_502_without_hanging() {
     let body = reqwest::Body::wrap_stream(stream::unfold(chunks, |mut chunks| async move {
         chunks.recv().await.map(|chunk| (chunk, chunks))
     }));
-    let request = tokio::spawn(
-        server
-            .supreme(Method::PUT, "/files/object?bucketName=flaky&key=lost.bin")
-            .body(body)
-            .send(),
-    );
     let data = test_bytes(5 * PART, 3);
+    let mut request = server.supreme(Method::PUT, "/files/object?bucketName=flaky&key=lost.bin");
+    if declared_length {
+        request = request.header("content-length", data.len());
+    }
+    let request = tokio::spawn(request.body(body).send());
     let mut proxy = Some(proxy);
     let feeding = async {
         for (index, chunk) in data.chunks(256 * 1024).enumerate() {

@@ -1,13 +1,14 @@
 //! Uploads through `PUT /files/object` and `POST /files`: every size around the part
-//! boundaries, both field orders of a form, the query string, content types, and uploads
-//! that must wait for buffer memory.
+//! boundaries, both field orders of a form, the query string, content types, a body of known
+//! length streamed into one PutObject (on s3s-fs and on moto), and uploads that must wait
+//! for buffer memory.
 
 use bytes::Bytes;
 use hoist_tests::form::{self, Field};
-use hoist_tests::{TestServer, chunked, crc32c_base64, send, test_bytes};
+use hoist_tests::{TestServer, chunked, crc32c_base64, moto, send, test_bytes};
 use reqwest::Method;
 
-use super::{PART, keys_in, object, real_bucket, small_parts};
+use super::{PART, keys_in, object, on_moto, real_bucket, small_parts};
 
 /// Sizes around the part boundaries.
 const SIZES: [usize; 6] = [0, 1, PART - 1, PART, PART + 1, 3 * PART + 7];
@@ -48,10 +49,9 @@ async fn raw_uploads_of_every_size_arrive_byte_identical() {
         let (body, content_type, s3_crc) = object(&server, &key).await.expect("stored");
         assert!(body == data, "{size} bytes arrive byte-identical");
         assert_eq!(content_type, "application/x-test");
-        if size <= PART {
-            // One PutObject: S3 verified and kept the CRC32C Hoist sent.
-            assert_eq!(s3_crc.as_deref(), Some(stored.checksum.as_str()));
-        }
+        // A declared length makes every size one PutObject (whole, or streamed past one
+        // part): S3 verified and kept the CRC32C Hoist sent.
+        assert_eq!(s3_crc.as_deref(), Some(stored.checksum.as_str()));
 
         let key = format!("raw/streamed-{size}.bin");
         let answer = send(
@@ -78,6 +78,131 @@ async fn raw_uploads_of_every_size_arrive_byte_identical() {
         server.state.metrics.multipart_aborts.get() == 0,
         "no upload was aborted"
     );
+}
+
+/// How the store holds an object: its ETag, stored CRC32C, encoding and length.
+async fn stored_as(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> (String, Option<String>, Option<String>, Option<i64>) {
+    let head = s3
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+        .send()
+        .await
+        .expect("stored");
+    (
+        head.e_tag().unwrap_or_default().to_owned(),
+        head.checksum_crc32_c().map(str::to_owned),
+        head.content_encoding().map(str::to_owned),
+        head.content_length(),
+    )
+}
+
+#[tokio::test]
+async fn a_raw_body_of_known_length_streams_into_one_put_object() {
+    let server = TestServer::start_with(|settings| {
+        settings.upload.part_size = PART as u64;
+        settings.upload.max_file_size = 64 * 1024 * 1024;
+        settings.upload.single_put_max = 3 * PART as u64;
+    })
+    .await;
+    let client = server.client();
+    let s3 = server.embedded_s3();
+    let bucket = real_bucket(&server, "uploads");
+    // Past one part and up to `single_put_max`: one PutObject, its CRC32C checked by the
+    // store from the trailer. Past `single_put_max`: a multipart upload (an ETag with `-N`).
+    for (seed, size, multipart) in [
+        (1, PART + 1, false),
+        (2, 3 * PART, false),
+        (3, 3 * PART + 1, true),
+    ] {
+        let data = test_bytes(size, 700 + seed);
+        let key = format!("streamed/{size}.bin");
+        let stored = client
+            .put_file_object(None, None, &key, None, None, data.clone())
+            .await
+            .expect("stored")
+            .into_inner()
+            .data;
+        assert_eq!(stored.checksum, crc32c_base64(&data));
+        let (etag, crc, encoding, length) = stored_as(&s3, &bucket, &key).await;
+        assert_eq!(etag.contains('-'), multipart, "{size} bytes: ETag {etag}");
+        if !multipart {
+            // (s3s-fs reports no full-object checksum of a multipart upload.)
+            assert_eq!(
+                crc.as_deref(),
+                Some(stored.checksum.as_str()),
+                "{size} bytes"
+            );
+        }
+        assert_eq!(encoding, None, "the transfer encoding is not the object's");
+        assert_eq!(length, Some(size as i64));
+        let (body, _, _) = object(&server, &key).await.expect("stored");
+        assert!(body == data, "{size} bytes arrive byte-identical");
+    }
+    assert_eq!(server.state.metrics.upload_buffer_bytes.get(), 0);
+    assert_eq!(server.state.metrics.multipart_aborts.get(), 0);
+
+    // Off (0): every body past one part is a multipart upload again.
+    let server = TestServer::start_with(|settings| {
+        settings.upload.part_size = PART as u64;
+        settings.upload.single_put_max = 0;
+    })
+    .await;
+    let data = test_bytes(PART + 1, 710);
+    server
+        .client()
+        .put_file_object(None, None, "off.bin", None, None, data)
+        .await
+        .expect("stored");
+    let (etag, _, _, _) = stored_as(
+        &server.embedded_s3(),
+        &real_bucket(&server, "uploads"),
+        "off.bin",
+    )
+    .await;
+    assert!(etag.contains('-'), "multipart: {etag}");
+}
+
+#[tokio::test]
+async fn a_streamed_put_object_on_moto_is_what_aws_stores() {
+    let (server, s3, bucket) = on_moto("streamed", |_| {}).await;
+    let data = test_bytes(2 * PART + 5, 720);
+    let stored = server
+        .client()
+        .put_file_object(
+            None,
+            Some("text/csv"),
+            "streamed.csv",
+            None,
+            None,
+            data.clone(),
+        )
+        .await
+        .expect("stored")
+        .into_inner()
+        .data;
+    let (etag, _, encoding, length) = stored_as(&s3, &bucket, "streamed.csv").await;
+    assert!(!etag.contains('-'), "one PutObject: {etag}");
+    // moto strips `aws-chunked` from the stored encoding, as AWS does.
+    assert_eq!(encoding, None);
+    assert_eq!(length, Some(data.len() as i64));
+    let got = s3
+        .get_object()
+        .bucket(&bucket)
+        .key("streamed.csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.content_type(), Some("text/csv"));
+    let body = got.body.collect().await.unwrap().into_bytes();
+    assert!(body == data, "byte-identical");
+    assert_eq!(stored.checksum, crc32c_base64(&body));
+    assert!(moto::multipart_uploads(&s3, &bucket).await.is_empty());
 }
 
 #[tokio::test]

@@ -7,6 +7,11 @@ use futures_util::{Stream, StreamExt};
 
 use super::{Pace, UploadError};
 
+/// Most of a failed upload's body read to let its client see the answer.
+pub const DRAIN_BYTES: u64 = 64 * 1024 * 1024;
+/// Longest a failed upload's body is read for the same reason.
+pub const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The limits every upload body is read under.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -60,6 +65,23 @@ where
                 }
             }
         }
+    }
+
+    /// Reads and drops what is left of the body, for at most [`DRAIN_BYTES`] and
+    /// [`DRAIN_TIME`], once the upload failed on the store's side. A client that is still
+    /// sending then reads the error answer; closing on unread bytes would reset the
+    /// connection and lose it (most HTTP/1.1 clients only read once they have sent).
+    pub async fn drain(&mut self) {
+        let mut left = DRAIN_BYTES;
+        let _ = tokio::time::timeout(DRAIN_TIME, async {
+            while let Ok(Some(chunk)) = self.next_chunk().await {
+                left = left.saturating_sub(chunk.len() as u64);
+                if left == 0 {
+                    break;
+                }
+            }
+        })
+        .await;
     }
 
     /// Gives back the unused tail of a chunk; the next call returns it first.

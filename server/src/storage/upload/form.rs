@@ -120,6 +120,7 @@ async fn read_and_store<'a>(
                 content_type,
                 expected: Expected::default(),
                 size_hint: Some(spooled.size()),
+                length: Some(spooled.size()),
             };
             let source: ByteStream = Box::pin(spooled.into_stream());
             bucket.upload(uploads, spec, source).await?
@@ -204,6 +205,8 @@ impl FormWalk<'_> {
                 content_type,
                 expected: Expected::default(),
                 size_hint: self.content_length,
+                // The whole form's length, not the file's.
+                length: None,
             };
             let staged = bucket.upload(self.uploads, spec, source).await?;
             self.file = Some(Received::Streamed(Box::new(staged)));

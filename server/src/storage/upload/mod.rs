@@ -1,8 +1,11 @@
 //! The streaming upload pipeline: request bytes → part buffers → S3.
 //!
-//! Bytes are copied once, from the request's chunks into a part buffer of `upload.part_size`.
-//! A body that ends within the first part is stored with one PutObject; a longer one becomes
-//! a multipart upload of equal parts, sent concurrently while the next part fills. On the way
+//! A body whose exact length is known before it arrives (a raw body with `Content-Length`, a
+//! spooled file), longer than one part and at most `upload.single_put_max`, streams into one
+//! PutObject as it arrives, with no part buffers (`streamed.rs`). Any other body is copied
+//! once, from the request's chunks into a part buffer of `upload.part_size`: a body that ends
+//! within the first part is stored with one PutObject; a longer one becomes a multipart upload
+//! of equal parts, sent concurrently while the next part fills. On the way
 //! the size limit is enforced chunk by chunk, a CRC32C (and, when the client sent one to
 //! check, a SHA-256) is computed, and part buffers are reserved from a global budget so
 //! uploads wait rather than grow memory.
@@ -29,6 +32,7 @@ mod pace;
 pub(crate) mod raw;
 mod settings_check;
 pub(crate) mod spool;
+mod streamed;
 
 pub use body::{BodyReader, Limits};
 pub use budget::{Busy, Reservation};
@@ -56,6 +60,7 @@ use crate::storage::{Bucket, StorageError};
 use budget::Budget;
 use buffer::PartBuffer;
 use multipart::{CleanupContext, MultipartUpload, Part};
+use streamed::StreamedPut;
 
 /// An upload body as the request services hand it on: one type, so the pipeline is compiled
 /// once for every source (form part, spool file, raw body).
@@ -71,6 +76,8 @@ pub struct Uploads {
     spool_space: spool::SpoolSpace,
     part_size: usize,
     parts_in_flight: usize,
+    /// Longest body of known length streamed into one PutObject.
+    single_put_max: u64,
     limits: Limits,
     metrics: Arc<Metrics>,
     activity: Activity,
@@ -98,6 +105,10 @@ pub struct UploadSpec {
     /// An upper bound on the body's size (`Content-Length`), to size the first buffer of a
     /// small upload to the upload rather than to a whole part.
     pub size_hint: Option<u64>,
+    /// The body's exact length, when it is known before the first byte (a raw body with
+    /// `Content-Length`, which hyper holds the client to; a spooled file). Such a body may
+    /// stream into one PutObject.
+    pub length: Option<u64>,
 }
 
 /// A stored object.
@@ -176,6 +187,7 @@ impl Uploads {
             spool_space: spool::SpoolSpace::new(settings.spool_max_bytes),
             part_size: usize::try_from(settings.part_size).unwrap_or(usize::MAX),
             parts_in_flight: settings.parts_in_flight.max(1),
+            single_put_max: settings.single_put_max,
             limits: Limits {
                 max_size: settings.max_file_size,
                 pace: Pace {
@@ -271,6 +283,14 @@ impl Uploads {
         let activity = self.activity.enter();
         let mut body = BodyReader::new(source, self.limits);
         let mut digest = Digest::new(spec.expected.wants_sha256());
+        if let Some(length) = spec
+            .length
+            .filter(|length| (self.part_size as u64 + 1..=self.single_put_max).contains(length))
+        {
+            return self
+                .receive_streamed(bucket, policy, spec, body, digest, length, activity)
+                .await;
+        }
 
         let Some(first_chunk) = body.next_chunk().await? else {
             spec.expected.verify(digest.crc, digest.sha256.as_ref())?;
@@ -310,10 +330,81 @@ impl Uploads {
         }
         .await;
         if let Err(error) = sent {
+            if matches!(error, UploadError::Storage(_)) {
+                body.drain().await;
+            }
             upload.abort().await;
             return Err(error);
         }
         let kind = Kind::Multipart(upload);
+        Ok(self.staged(bucket, spec.key, stored, &digest, kind, activity))
+    }
+
+    /// Streams a body of exactly `length` bytes into one PutObject; see [`StreamedPut`].
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the state `receive` has built so far"
+    )]
+    async fn receive_streamed<S>(
+        &self,
+        bucket: &S3Bucket,
+        policy: &ContentPolicy,
+        spec: UploadSpec,
+        mut body: BodyReader<S>,
+        mut digest: Digest,
+        length: u64,
+        activity: ActivityToken,
+    ) -> Result<Staged, UploadError>
+    where
+        S: Stream<Item = Result<Bytes, UploadError>> + Unpin + Send,
+    {
+        let memory = self.budget.reserve(streamed::STREAM_MEMORY).await?;
+        // The first bytes decide the stored type before the call starts.
+        let mut head = Vec::new();
+        let mut sniff = Vec::with_capacity(SNIFF_BYTES);
+        while sniff.len() < SNIFF_BYTES {
+            let Some(chunk) = body.next_chunk().await? else {
+                break;
+            };
+            let take = (SNIFF_BYTES - sniff.len()).min(chunk.len());
+            sniff.extend_from_slice(&chunk[..take]);
+            head.push(chunk);
+        }
+        let stored = policy.resolve(spec.content_type.as_deref(), &sniff, &spec.key)?;
+        let mut put = StreamedPut::start(
+            bucket,
+            &spec.key,
+            &stored,
+            length,
+            self.limits.pace.read_timeout,
+            memory,
+            self.activity.enter(),
+        );
+        let streamed = async {
+            for chunk in head {
+                digest.add(&chunk);
+                put.push(chunk).await?;
+            }
+            while let Some(chunk) = body.next_chunk().await? {
+                digest.add(&chunk);
+                put.push(chunk).await?;
+            }
+            Ok::<_, UploadError>(())
+        }
+        .await;
+        if let Err(error) = streamed {
+            if matches!(error, UploadError::Storage(_)) {
+                body.drain().await;
+            }
+            return Err(error);
+        }
+        if digest.size != length {
+            return Err(UploadError::Body(
+                format!("{} bytes of the declared {length} arrived", digest.size).into(),
+            ));
+        }
+        spec.expected.verify(digest.crc, digest.sha256.as_ref())?;
+        let kind = Kind::Streamed(put);
         Ok(self.staged(bucket, spec.key, stored, &digest, kind, activity))
     }
 
@@ -450,6 +541,14 @@ impl Digest {
             size: 0,
         }
     }
+
+    fn add(&mut self, bytes: &[u8]) {
+        self.crc.update(bytes);
+        if let Some(sha256) = &mut self.sha256 {
+            sha256.update(bytes);
+        }
+        self.size += bytes.len() as u64;
+    }
 }
 
 /// An upload whose bytes arrived and were verified, not yet visible in the bucket.
@@ -470,6 +569,8 @@ enum Kind {
     /// At most one part: stored with one PutObject. `None` for an empty body.
     Single(Option<(Bytes, Reservation)>),
     Multipart(MultipartUpload),
+    /// Known length: one PutObject, sent while the body arrived, its last chunk held back.
+    Streamed(StreamedPut),
 }
 
 impl std::fmt::Debug for Staged {
@@ -477,7 +578,14 @@ impl std::fmt::Debug for Staged {
         f.debug_struct("Staged")
             .field("key", &self.key)
             .field("size", &self.size)
-            .field("multipart", &matches!(self.kind, Kind::Multipart(_)))
+            .field(
+                "kind",
+                &match self.kind {
+                    Kind::Single(_) => "single",
+                    Kind::Multipart(_) => "multipart",
+                    Kind::Streamed(_) => "streamed",
+                },
+            )
             .finish_non_exhaustive()
     }
 }
@@ -503,6 +611,7 @@ impl Staged {
                     .await?;
             }
             Kind::Multipart(upload) => upload.complete(&checksum, size).await?,
+            Kind::Streamed(put) => put.finish(checksum.clone()).await?,
         }
         Ok(Uploaded {
             key,
@@ -512,7 +621,7 @@ impl Staged {
         })
     }
 
-    /// Gives the upload up now; nothing is stored.
+    /// Gives the upload up now; nothing is stored (a streamed body ends short as it drops).
     pub async fn abort(self) {
         if let Kind::Multipart(upload) = self.kind {
             upload.abort().await;

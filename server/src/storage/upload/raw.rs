@@ -47,6 +47,7 @@ where
                 content_type: upload.content_type,
                 expected,
                 size_hint: upload.content_length,
+                length: upload.content_length,
             };
             let staged = bucket.upload(uploads, spec, source).await?;
             let object = staged.commit().await?;

@@ -1,6 +1,6 @@
 //! The checks of `[upload]`: part sizes S3 accepts, a file size that fits in S3's part count,
-//! and a memory budget, parallelism and read timeout the pipeline can work with. (The
-//! checksums a client sends are checked in `checks`.)
+//! a single PutObject S3 accepts, and a memory budget, parallelism and read timeout the
+//! pipeline can work with. (The checksums a client sends are checked in `checks`.)
 
 use crate::config::{ConfigProblem, UploadSettings};
 
@@ -8,6 +8,7 @@ use crate::config::{ConfigProblem, UploadSettings};
 const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 const MAX_PART_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 const MAX_PARTS: u64 = 10_000;
+const MAX_SINGLE_PUT: u64 = 5 * 1024 * 1024 * 1024;
 
 /// Every problem of `[upload]`.
 pub fn check(upload: &UploadSettings) -> Vec<ConfigProblem> {
@@ -49,6 +50,12 @@ pub fn check(upload: &UploadSettings) -> Vec<ConfigProblem> {
         problems.push(ConfigProblem::new(
             "upload.min_rate_window",
             "must be at least 1s",
+        ));
+    }
+    if upload.single_put_max > MAX_SINGLE_PUT {
+        problems.push(ConfigProblem::new(
+            "upload.single_put_max",
+            format!("must be at most {MAX_SINGLE_PUT} (5 GiB), S3's limit for one PutObject"),
         ));
     }
     if upload.budget_wait.is_zero() {
@@ -111,5 +118,19 @@ mod tests {
                 "upload.read_timeout"
             ]
         );
+    }
+
+    #[test]
+    fn one_put_object_holds_at_most_5_gib() {
+        let over = UploadSettings {
+            single_put_max: MAX_SINGLE_PUT + 1,
+            ..UploadSettings::default()
+        };
+        assert_eq!(keys(&over), ["upload.single_put_max"]);
+        let off = UploadSettings {
+            single_put_max: 0,
+            ..UploadSettings::default()
+        };
+        assert!(keys(&off).is_empty());
     }
 }

@@ -1,5 +1,10 @@
 //! The S3 client of one bucket alias, private to `storage`: aws-sdk-s3 types stay in this
-//! file; the storage services above it see Hoist's own types and [`StorageError`].
+//! module; the storage services above it see Hoist's own types and [`StorageError`]. The
+//! streamed PutObject and its body encoding have files of their own (`streamed.rs`,
+//! `aws_chunked.rs`).
+
+pub mod aws_chunked;
+mod streamed;
 
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime};
@@ -33,6 +38,9 @@ pub struct Connection {
     /// Credentials of this alias when they differ from the shared ones (assumed role,
     /// embedded store).
     pub credentials: Option<SharedCredentialsProvider>,
+    /// The in-process s3s-fs store, which keeps a request's `Content-Encoding: aws-chunked`
+    /// as the object's own encoding where S3 strips it.
+    pub embedded: bool,
 }
 
 /// A bucket and the client that reaches it.
@@ -731,6 +739,7 @@ mod tests {
                 endpoint: endpoint.map(str::to_owned),
                 force_path_style: path_style,
                 credentials: None,
+                embedded: false,
             },
         )
     }

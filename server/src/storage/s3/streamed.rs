@@ -1,0 +1,95 @@
+//! One PutObject whose body streams while it is sent: an object of known length goes to S3 as
+//! it arrives, with no part buffers, and S3 checks the CRC32C that travels after the bytes.
+
+use aws_runtime::auth::PayloadSigningOverride;
+use aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextMut;
+use aws_sdk_s3::config::timeout::TimeoutConfig;
+use aws_sdk_s3::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_s3::error::BoxError;
+use aws_sdk_s3::primitives::ByteStream;
+
+use super::aws_chunked::{self, ChunkedBody};
+use super::{S3Bucket, map_sdk_error};
+use crate::storage::StorageError;
+
+impl S3Bucket {
+    /// Stores the `length` bytes `body` carries as one object. The object appears only if the
+    /// body ends with all of them and their CRC32C (see [`aws_chunked`]); a body given up
+    /// before that fails the request, and S3 keeps nothing of it.
+    ///
+    /// The call lasts as long as its body: no attempt timeout applies (what bounds it is the
+    /// pace the caller feeds the body at), and it is never retried (the bytes are gone).
+    pub async fn put_object_streamed(
+        &self,
+        key: &str,
+        content_type: &str,
+        disposition: Option<&str>,
+        length: u64,
+        body: ChunkedBody,
+    ) -> Result<(), StorageError> {
+        let encoded = aws_chunked::encoded_length(length);
+        let overrides = aws_sdk_s3::config::Builder::default()
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .disable_operation_timeout()
+                    .disable_operation_attempt_timeout()
+                    .build(),
+            )
+            // The checksum is ours, as a trailer; the SDK must not add one of its own (it
+            // would wrap the body in a second encoding).
+            .request_checksum_calculation(
+                aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired,
+            );
+        self.client
+            .put_object()
+            .bucket(self.bucket())
+            .key(key)
+            .content_type(content_type)
+            .set_content_disposition(disposition.map(str::to_owned))
+            .content_length(i64::try_from(encoded).unwrap_or(i64::MAX))
+            .body(ByteStream::from_body_1_x(body))
+            .customize()
+            .config_override(overrides)
+            .interceptor(UnsignedTrailer {
+                length,
+                encoding_header: !self.connection.embedded,
+            })
+            .send()
+            .await
+            .map(drop)
+            .map_err(map_sdk_error)
+    }
+}
+
+/// Marks the request as an unsigned aws-chunked body with a trailer: the headers S3 reads to
+/// decode it, and the `x-amz-content-sha256` value the signature covers.
+#[derive(Debug)]
+struct UnsignedTrailer {
+    length: u64,
+    /// `Content-Encoding: aws-chunked`, as AWS documents it; left out for the embedded store,
+    /// which tells the encoding from `x-amz-content-sha256` and would keep the header.
+    encoding_header: bool,
+}
+
+impl Intercept for UnsignedTrailer {
+    fn name(&self) -> &'static str {
+        "UnsignedTrailer"
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let headers = context.request_mut().headers_mut();
+        if self.encoding_header {
+            headers.insert("content-encoding", "aws-chunked");
+        }
+        headers.insert("x-amz-decoded-content-length", self.length.to_string());
+        headers.insert("x-amz-trailer", aws_chunked::TRAILER);
+        cfg.interceptor_state()
+            .store_put(PayloadSigningOverride::StreamingUnsignedPayloadTrailer);
+        Ok(())
+    }
+}

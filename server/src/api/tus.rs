@@ -15,7 +15,7 @@ use poem::web::Data;
 use poem::{Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route, handler};
 
 use crate::auth::{Claims, Level, bearer_token};
-use crate::http::body_limit::is_compressed;
+use crate::http::body_limit::{declared_length, is_compressed};
 use crate::http::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::storage::Bucket;
@@ -115,7 +115,12 @@ async fn create(state: Data<&Arc<AppState>>, req: &Request, body: Body) -> poem:
     refuse_compressed(req)?;
     // creation-with-upload: the body is the first PATCH. A failure of that append still
     // leaves a created upload, whose offset the answer gives.
-    let appended = patch_body(&state, bucket, &uuid, 0, None, body).await;
+    let first = Append {
+        offset: 0,
+        checksum: None,
+        length: declared_length(req),
+    };
+    let appended = patch_body(&state, bucket, &uuid, first, body).await;
     let offset = match appended {
         Ok(Appended::Partial(status)) => status.offset,
         Ok(Appended::Finished(status, object)) => {
@@ -162,7 +167,12 @@ async fn append(state: Data<&Arc<AppState>>, req: &Request, body: Body) -> poem:
     let offset = number(req.headers(), "upload-offset")?
         .ok_or_else(|| tus_header("Upload-Offset is required"))?;
     let checksum = checksum(req.headers())?;
-    let appended = patch_body(&state, bucket, uuid, offset, checksum, body)
+    let request = Append {
+        offset,
+        checksum,
+        length: declared_length(req),
+    };
+    let appended = patch_body(&state, bucket, uuid, request, body)
         .await
         .map_err(ApiError::from)?;
     let status = match appended {
@@ -189,8 +199,7 @@ async fn patch_body(
     state: &AppState,
     bucket: &Bucket,
     uuid: &str,
-    offset: u64,
-    checksum: Option<BodyChecksum>,
+    request: Append,
     body: Body,
 ) -> Result<Appended, crate::storage::tus::TusError> {
     let _running = state.uploads.begin();
@@ -199,7 +208,6 @@ async fn patch_body(
             .map(|chunk| chunk.map_err(|error| UploadError::Body(error.into()))),
     );
     let source = Box::pin(Paced::new(body, state.uploads.limits().pace));
-    let request = Append { offset, checksum };
     bucket
         .tus_append(&state.uploads, &state.settings.tus, uuid, request, source)
         .await

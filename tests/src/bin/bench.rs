@@ -17,7 +17,8 @@
 //! in turn, each on a fresh connection) it interleaves:
 //! - **direct PUT**: one presigned PUT of the whole body to the store;
 //! - **direct multipart**: what an S3 client does with a large file: 8 MiB parts, 4 in
-//!   flight, CreateMultipartUpload … CompleteMultipartUpload, straight to the store;
+//!   flight, each with its CRC32C header and an unsigned payload, CreateMultipartUpload …
+//!   CompleteMultipartUpload, straight to the store;
 //! - **Hoist PUT**: `PUT /files/object` with `Content-Length`, through the shipped gateway
 //!   (one streamed PutObject past a part);
 //! - **Hoist PUT, multipart**: the same through the `single_put_max = 0` gateway;
@@ -202,6 +203,10 @@ impl Store {
                         .key(key)
                         .upload_id(upload_id)
                         .part_number(number)
+                        // The part's CRC32C as a header, unsigned, as Hoist sends its parts:
+                        // left to itself the SDK would sign every chunk over http (a SHA-256
+                        // of every byte, on both sides).
+                        .checksum_crc32_c(hoist_tests::crc32c_base64(&part))
                         .body(part.into())
                         .customize()
                         .disable_payload_signing()

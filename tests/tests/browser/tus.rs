@@ -1,6 +1,7 @@
 //! Resumable uploads with tus 1.0.0 on moto: tuspy (the tus project's Python client, from
 //! PyPI) uploads with checksums and resumes an interrupted upload on a second Hoist process;
-//! two PATCHes of one upload on two processes cannot both append; the protocol's refusals;
+//! two PATCHes of one upload on two processes cannot both append; a PATCH streams the parts
+//! it fills, and one broken off mid-part resumes at that part; the protocol's refusals;
 //! termination and expiry leave nothing in the bucket. Ground truth from the test's own S3
 //! client.
 
@@ -556,6 +557,56 @@ async fn many_small_patches_are_gathered_into_parts_intact() {
         204
     );
     let (bytes, _, crc) = stored(&bucket, "small.bin").await;
+    assert!(bytes == data, "byte-identical");
+    assert_eq!(crc, Some(crc32c_base64(&data)));
+    nothing_left(&bucket).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_patch_streams_the_parts_it_fills_and_a_broken_one_resumes_at_a_part() {
+    let bucket = moto::unique_bucket("tus-streamed");
+    moto::create_bucket(&bucket).await;
+    let server = on_bucket(&bucket).await;
+    let data = test_bytes(12 * MIB, 9);
+    let path = create(&server, "streamed.bin", data.len()).await;
+    // 3 MiB: short of a part, kept as a tail piece.
+    assert_eq!(
+        patch(&server, &path, 0, data.slice(..3 * MIB))
+            .await
+            .status(),
+        204
+    );
+    // A PATCH declaring the other 9 MiB: its first part (the tail piece and 2 MiB) and the
+    // start of the second stream to S3 while they arrive; then the client vanishes with the
+    // second part 2 MiB in.
+    let mut socket = server.connect().await;
+    let head = format!(
+        "PATCH {path} HTTP/1.1\r\nHost: hoist\r\nAuthorization: Bearer {}\r\n\
+         Tus-Resumable: 1.0.0\r\nContent-Type: {PATCH_TYPE}\r\nUpload-Offset: {}\r\n\
+         Content-Length: {}\r\n\r\n",
+        server.token(true),
+        3 * MIB,
+        9 * MIB
+    );
+    use tokio::io::AsyncWriteExt;
+    socket.write_all(head.as_bytes()).await.unwrap();
+    socket.write_all(&data[3 * MIB..7 * MIB]).await.unwrap();
+    drop(socket);
+    // The finished part is recorded; the one that did not fill is given up (S3 keeps none
+    // of it), so the upload resumes at the part boundary.
+    hoist_tests::eventually("the broken PATCH recorded its part", || {
+        let (server, path) = (&server, &path);
+        async move { offset_of(server, path).await == Some(5 * MIB as u64) }
+    })
+    .await;
+    let rest = data.slice(5 * MIB..);
+    hoist_tests::eventually("the lease given back", || {
+        let (server, path, rest) = (&server, &path, rest.clone());
+        async move { patch(server, path, 5 * MIB, rest).await.status() == 204 }
+    })
+    .await;
+    let (bytes, _, crc) = stored(&bucket, "streamed.bin").await;
     assert!(bytes == data, "byte-identical");
     assert_eq!(crc, Some(crc32c_base64(&data)));
     nothing_left(&bucket).await;

@@ -1,5 +1,5 @@
-//! One PutObject whose body streams while it is sent: an object of known length goes to S3 as
-//! it arrives, with no part buffers, and S3 checks the CRC32C that travels after the bytes.
+//! One PutObject or UploadPart whose body streams while it is sent: bytes of known length go
+//! to S3 as they arrive, with no buffer, and S3 checks the CRC32C that travels after them.
 
 use aws_runtime::auth::PayloadSigningOverride;
 use aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextMut;
@@ -27,38 +27,82 @@ impl S3Bucket {
         length: u64,
         body: ChunkedBody,
     ) -> Result<(), StorageError> {
-        let encoded = aws_chunked::encoded_length(length);
-        let overrides = aws_sdk_s3::config::Builder::default()
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .disable_operation_timeout()
-                    .disable_operation_attempt_timeout()
-                    .build(),
-            )
-            // The checksum is ours, as a trailer; the SDK must not add one of its own (it
-            // would wrap the body in a second encoding).
-            .request_checksum_calculation(
-                aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired,
-            );
         self.client
             .put_object()
             .bucket(self.bucket())
             .key(key)
             .content_type(content_type)
             .set_content_disposition(disposition.map(str::to_owned))
-            .content_length(i64::try_from(encoded).unwrap_or(i64::MAX))
+            .content_length(wire_length(length))
             .body(ByteStream::from_body_1_x(body))
             .customize()
-            .config_override(overrides)
-            .interceptor(UnsignedTrailer {
-                length,
-                encoding_header: !self.connection.embedded,
-            })
+            .config_override(streaming_overrides())
+            .interceptor(self.unsigned_trailer(length))
             .send()
             .await
             .map(drop)
             .map_err(map_sdk_error)
     }
+
+    /// Sends part `number` of a multipart upload as its bytes arrive, like
+    /// [`Self::put_object_streamed`]; S3 keeps the part only if it is whole and its CRC32C
+    /// matches. Returns the part's ETag.
+    pub async fn upload_part_streamed(
+        &self,
+        key: &str,
+        upload_id: &str,
+        number: i32,
+        length: u64,
+        body: ChunkedBody,
+    ) -> Result<String, StorageError> {
+        let output = self
+            .client
+            .upload_part()
+            .bucket(self.bucket())
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(number)
+            .content_length(wire_length(length))
+            .body(ByteStream::from_body_1_x(body))
+            .customize()
+            .config_override(streaming_overrides())
+            .interceptor(self.unsigned_trailer(length))
+            .send()
+            .await
+            .map_err(map_sdk_error)?;
+        output
+            .e_tag()
+            .map(str::to_owned)
+            .ok_or_else(|| StorageError::Backend {
+                code: "MissingETag".into(),
+                message: format!("UploadPart {number} answered without an ETag"),
+            })
+    }
+
+    fn unsigned_trailer(&self, length: u64) -> UnsignedTrailer {
+        UnsignedTrailer {
+            length,
+            encoding_header: !self.connection.embedded,
+        }
+    }
+}
+
+/// `Content-Length` of a streamed body of `length` bytes.
+fn wire_length(length: u64) -> i64 {
+    i64::try_from(aws_chunked::encoded_length(length)).unwrap_or(i64::MAX)
+}
+
+/// No attempt timeout (the body's pace bounds the call), and no checksum of the SDK's own:
+/// ours is the trailer, and the SDK's would wrap the body in a second encoding.
+fn streaming_overrides() -> aws_sdk_s3::config::Builder {
+    aws_sdk_s3::config::Builder::default()
+        .timeout_config(
+            TimeoutConfig::builder()
+                .disable_operation_timeout()
+                .disable_operation_attempt_timeout()
+                .build(),
+        )
+        .request_checksum_calculation(aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired)
 }
 
 /// Marks the request as an unsigned aws-chunked body with a trailer: the headers S3 reads to

@@ -5,7 +5,10 @@
 //! headers are the HTTP layer's (`api/tus.rs`).
 //!
 //! One PATCH at a time appends: it takes a lease on the state object with a conditional
-//! write, renews it with every part it records, and gives it back at its end. A second PATCH
+//! write and, at its end, records the parts it sent and gives the lease back in one more
+//! (a long PATCH also records and renews as it goes, every half lease). A part the PATCH's
+//! declared length fills streams to S3 while it arrives; a shorter rest is buffered and kept
+//! as a tail piece. A second PATCH
 //! that arrives meanwhile, on any replica, is refused (`Locked`) before it reads a byte. A
 //! PATCH whose replica died leaves its lease to expire; the next PATCH takes over and moves the
 //! part numbers past any the dead one could still write.
@@ -15,7 +18,7 @@ mod state;
 pub use state::TusState;
 
 use std::collections::BTreeMap;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -26,6 +29,7 @@ use sha2::{Digest, Sha256};
 
 use super::checksum::Crc32c;
 use super::s3::PartReceipt;
+use super::upload::streamed::Streamed;
 use super::upload::{BodyReader, Limits, UploadError, Uploaded, Uploads, validate_content_type};
 use super::{Bucket, StorageError, keys};
 use crate::config::TusSettings;
@@ -75,6 +79,9 @@ pub enum BodyChecksum {
 pub struct Append {
     pub offset: u64,
     pub checksum: Option<BodyChecksum>,
+    /// The body's declared length (`Content-Length`): a part this PATCH will fill streams to
+    /// S3 while it arrives.
+    pub length: Option<u64>,
 }
 
 /// Why a tus request was refused or failed.
@@ -363,11 +370,11 @@ impl Bucket {
             settings,
             state,
             etag,
+            unrecorded: Vec::new(),
+            recorded_at: Instant::now(),
+            verified: append.checksum.is_none(),
         };
-        match appending
-            .run(uploads, part_size, append.checksum, source)
-            .await
-        {
+        match appending.run(uploads, part_size, &append, source).await {
             Ok(appended) => Ok(appended),
             Err(error) => {
                 appending.release().await;
@@ -384,6 +391,24 @@ struct Appending<'a> {
     settings: &'a TusSettings,
     state: TusState,
     etag: String,
+    /// Parts sent in this PATCH and not in the stored state yet. They are recorded with the
+    /// PATCH's last state write (or earlier, when the lease needs renewing), so a PATCH of one
+    /// part writes the state twice: to take the lease and to record and give it back.
+    unrecorded: Vec<PartRecord>,
+    /// When the state was last written (the lease renewed).
+    recorded_at: Instant,
+    /// Whether what arrived may be kept: no `Upload-Checksum`, or it matched.
+    verified: bool,
+}
+
+/// The part being filled: in a buffer, or on its way to S3 while it arrives.
+enum Filling {
+    Buffer(BytesMut),
+    Streaming {
+        number: u32,
+        size: u64,
+        put: Streamed<String>,
+    },
 }
 
 impl Appending<'_> {
@@ -391,7 +416,7 @@ impl Appending<'_> {
         &mut self,
         uploads: &Uploads,
         part_size: usize,
-        checksum: Option<BodyChecksum>,
+        append: &Append,
         source: S,
     ) -> Result<Appended, TusError>
     where
@@ -399,21 +424,21 @@ impl Appending<'_> {
     {
         // A part being assembled from the tail pieces and new bytes holds both for a moment.
         let _memory = uploads.reserve_memory(2 * part_size as u64).await?;
-        // The tail pieces start the next part; they are read only when it is full.
+        // The tail pieces start the next part; they are read only when it is full, or when it
+        // starts streaming.
         let mut pieces = self.state.tails.clone();
         let mut held = self.state.in_tails() as usize;
-        let mut buffer = BytesMut::with_capacity(part_size.saturating_sub(held));
+        let mut filling = Filling::Buffer(BytesMut::new());
         let limits = Limits {
             max_size: self.state.length - self.state.offset,
             pace: uploads.limits().pace,
         };
         let mut body = BodyReader::new(source, limits);
-        let mut digest = checksum.map(BodyDigest::new);
-        // Parts sent in this PATCH but not recorded yet: with a checksum to verify, nothing
-        // is recorded before the whole body matched it.
-        let mut pending: Vec<PartRecord> = Vec::new();
+        let mut digest = append.checksum.map(BodyDigest::new);
+        // Bytes of the body still to come, when it declared its length.
+        let mut declared_left = append.length;
         let broke_off = loop {
-            let chunk = match body.next_chunk().await {
+            let mut chunk = match body.next_chunk().await {
                 Ok(Some(chunk)) => chunk,
                 Ok(None) => break None,
                 Err(UploadError::TooLarge { .. }) => {
@@ -426,51 +451,144 @@ impl Appending<'_> {
             if let Some(digest) = &mut digest {
                 digest.update(&chunk);
             }
-            let mut rest = &chunk[..];
-            while !rest.is_empty() {
-                let take = (part_size - held - buffer.len()).min(rest.len());
-                buffer.extend_from_slice(&rest[..take]);
-                rest = &rest[take..];
-                if held + buffer.len() == part_size {
-                    let bytes = self.assemble(&pieces, buffer.split().freeze()).await?;
+            let arrived = chunk.len() as u64;
+            while !chunk.is_empty() {
+                // The size of the part being filled: a whole part, or the upload's last bytes.
+                let start = self.sent_bytes();
+                let target = (part_size as u64).min(self.state.length - start);
+                // What is still to come: the rest of this chunk and the chunks after it.
+                let to_come =
+                    declared_left.map(|left| left.saturating_sub(arrived - chunk.len() as u64));
+                if let Filling::Buffer(buffer) = &filling
+                    && buffer.is_empty()
+                    && to_come.is_some_and(|left| held as u64 + left >= target)
+                {
+                    // This PATCH fills the part: send it while it arrives.
+                    filling = self
+                        .start_streaming(&pieces, target, uploads.limits().pace.read_timeout)
+                        .await?;
+                }
+                let full = match &mut filling {
+                    Filling::Buffer(buffer) => {
+                        let take = (target as usize - held - buffer.len()).min(chunk.len());
+                        buffer.extend_from_slice(&chunk.split_to(take));
+                        held + buffer.len() == target as usize
+                    }
+                    Filling::Streaming { size, put, .. } => {
+                        let take = usize::try_from(*size - put.taken())
+                            .unwrap_or(usize::MAX)
+                            .min(chunk.len());
+                        put.push(chunk.split_to(take)).await?;
+                        put.taken() == *size
+                    }
+                };
+                if full {
+                    let part =
+                        match std::mem::replace(&mut filling, Filling::Buffer(BytesMut::new())) {
+                            Filling::Buffer(buffer) => {
+                                let bytes = self.assemble(&pieces, buffer.freeze()).await?;
+                                self.send_part(bytes).await?
+                            }
+                            Filling::Streaming { number, size, put } => {
+                                let (etag, crc) = put.finish().await?;
+                                PartRecord {
+                                    number,
+                                    etag,
+                                    crc32c: crc.to_base64(),
+                                    size,
+                                }
+                            }
+                        };
                     pieces.clear();
                     held = 0;
-                    let part = self.send_part(bytes).await?;
-                    if digest.is_some() {
-                        pending.push(part);
-                    } else {
-                        self.record(vec![part], Vec::new()).await?;
-                    }
+                    self.unrecorded.push(part);
+                    self.renew_if_due().await?;
                 }
+            }
+            if let Some(left) = &mut declared_left {
+                // hyper holds the body to its Content-Length, so this never goes below zero.
+                *left = left.saturating_sub(arrived);
+            }
+        };
+        if let (Some(digest), Some(expected)) = (digest, append.checksum)
+            && broke_off.is_none()
+        {
+            if !digest.matches(expected) {
+                return Err(TusError::ChecksumMismatch);
+            }
+            self.verified = true;
+        }
+        // A part that was streaming and did not fill is given up as it drops (S3 keeps none
+        // of it); its bytes arrive again when the client resumes. A buffered rest is kept.
+        let rest = match filling {
+            Filling::Buffer(buffer) => buffer.freeze(),
+            Filling::Streaming { .. } => {
+                held = 0;
+                Bytes::new()
             }
         };
         if let Some(error) = broke_off {
             // Without a checksum, what arrived is kept; with one, nothing can be verified.
-            if digest.is_none() {
+            if self.verified {
                 self.state.tails = pieces;
-                let _ = self.keep_tail(buffer.freeze()).await;
+                let _ = self.keep_tail(rest).await;
             }
             return Err(error.into());
         }
-        if let (Some(digest), Some(expected)) = (digest, checksum)
-            && !digest.matches(expected)
-        {
-            return Err(TusError::ChecksumMismatch);
-        }
-        let received = self.state.in_parts() + pending.iter().map(|p| p.size).sum::<u64>();
-        if received + (held + buffer.len()) as u64 == self.state.length {
-            if held + buffer.len() > 0 {
-                let bytes = self.assemble(&pieces, buffer.freeze()).await?;
+        if self.sent_bytes() + (held + rest.len()) as u64 == self.state.length {
+            if held + rest.len() > 0 {
+                let bytes = self.assemble(&pieces, rest).await?;
                 let last = self.send_part(bytes).await?;
-                pending.push(last);
+                self.unrecorded.push(last);
             }
-            self.state.parts.extend(pending);
+            let parts = std::mem::take(&mut self.unrecorded);
+            self.state.parts.extend(parts);
             return self.finish().await;
         }
-        self.state.parts.extend(pending);
         self.state.tails = pieces;
-        self.keep_tail(buffer.freeze()).await?;
+        self.keep_tail(rest).await?;
         Ok(Appended::Partial(status_of(&self.state)))
+    }
+
+    /// Bytes in recorded parts and in the parts this PATCH sent.
+    fn sent_bytes(&self) -> u64 {
+        self.state.in_parts() + self.unrecorded.iter().map(|part| part.size).sum::<u64>()
+    }
+
+    /// Starts sending the next part (`size` bytes) while it arrives, beginning with the tail
+    /// pieces that start it.
+    async fn start_streaming(
+        &mut self,
+        pieces: &[TailRecord],
+        size: u64,
+        deadline: std::time::Duration,
+    ) -> Result<Filling, TusError> {
+        let number = self.next_number(size)?;
+        let call = {
+            let store = self.bucket.store.clone();
+            let (key, upload_id) = (self.state.key.clone(), self.state.upload_id.clone());
+            move |body| async move {
+                store
+                    .upload_part_streamed(&key, &upload_id, number as i32, size, body)
+                    .await
+            }
+        };
+        let mut put = Streamed::start(size, deadline, None, (), call);
+        if !pieces.is_empty() {
+            put.push(self.assemble(pieces, Bytes::new()).await?).await?;
+        }
+        Ok(Filling::Streaming { number, size, put })
+    }
+
+    /// Records the parts sent so far (renewing the lease) once half the lease has passed
+    /// since the state was last written; a long PATCH keeps its lease and its progress.
+    async fn renew_if_due(&mut self) -> Result<(), TusError> {
+        if !self.verified || self.recorded_at.elapsed() < self.settings.lease / 2 {
+            return Ok(());
+        }
+        // Called as a part was completed: the pieces before it went into it.
+        let parts = std::mem::take(&mut self.unrecorded);
+        self.record(parts, Vec::new()).await
     }
 
     /// The tail pieces read back, followed by `rest`: the bytes of one part.
@@ -506,14 +624,7 @@ impl Appending<'_> {
 
     /// Uploads one part at the next free number.
     async fn send_part(&mut self, bytes: Bytes) -> Result<PartRecord, TusError> {
-        let number = self.state.next_part;
-        if number > MAX_PARTS {
-            return Err(TusError::TooManyParts {
-                length: self.state.length,
-                part_size: bytes.len() as u64,
-            });
-        }
-        self.state.next_part += 1;
+        let number = self.next_number(bytes.len() as u64)?;
         let crc32c = Crc32c::of(&bytes);
         let size = bytes.len() as u64;
         let etag = self
@@ -535,6 +646,19 @@ impl Appending<'_> {
         })
     }
 
+    /// Takes the next free part number for a part of `size` bytes.
+    fn next_number(&mut self, size: u64) -> Result<u32, TusError> {
+        let number = self.state.next_part;
+        if number > MAX_PARTS {
+            return Err(TusError::TooManyParts {
+                length: self.state.length,
+                part_size: size,
+            });
+        }
+        self.state.next_part += 1;
+        Ok(number)
+    }
+
     /// Records `parts` (and the tail pieces after them) in the state and renews the lease.
     async fn record(
         &mut self,
@@ -551,6 +675,7 @@ impl Appending<'_> {
             .bucket
             .tus_save(self.uuid, &self.state, Some(&self.etag))
             .await?;
+        self.recorded_at = Instant::now();
         Ok(())
     }
 
@@ -566,7 +691,7 @@ impl Appending<'_> {
             } else {
                 bytes
             };
-            let start = self.state.in_parts() + tails.iter().map(|t| t.size).sum::<u64>();
+            let start = self.sent_bytes() + tails.iter().map(|t| t.size).sum::<u64>();
             let size = bytes.len() as u64;
             let key = TusState::tail_key(self.uuid, start + size);
             let crc32c = Crc32c::of(&bytes);
@@ -577,7 +702,8 @@ impl Appending<'_> {
             tails.push(TailRecord { key, size });
         }
         self.state.lease = None;
-        self.record(Vec::new(), tails).await
+        let parts = std::mem::take(&mut self.unrecorded);
+        self.record(parts, tails).await
     }
 
     /// Completes the multipart upload with every recorded part and removes the state.
@@ -636,6 +762,11 @@ impl Appending<'_> {
             return;
         }
         self.state.lease = None;
+        if self.verified {
+            let parts = std::mem::take(&mut self.unrecorded);
+            self.state.parts.extend(parts);
+            self.state.offset = self.state.in_parts() + self.state.in_tails();
+        }
         if let Ok(etag) = self
             .bucket
             .tus_save(self.uuid, &self.state, Some(&self.etag))

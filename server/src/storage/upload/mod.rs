@@ -32,7 +32,7 @@ mod pace;
 pub(crate) mod raw;
 mod settings_check;
 pub(crate) mod spool;
-mod streamed;
+pub(crate) mod streamed;
 
 pub use body::{BodyReader, Limits};
 pub use budget::{Busy, Reservation};
@@ -60,7 +60,7 @@ use crate::storage::{Bucket, StorageError};
 use budget::Budget;
 use buffer::PartBuffer;
 use multipart::{CleanupContext, MultipartUpload, Part};
-use streamed::StreamedPut;
+use streamed::Streamed;
 
 /// An upload body as the request services hand it on: one type, so the pipeline is compiled
 /// once for every source (form part, spool file, raw body).
@@ -340,7 +340,7 @@ impl Uploads {
         Ok(self.staged(bucket, spec.key, stored, &digest, kind, activity))
     }
 
-    /// Streams a body of exactly `length` bytes into one PutObject; see [`StreamedPut`].
+    /// Streams a body of exactly `length` bytes into one PutObject; see [`Streamed`].
     #[allow(
         clippy::too_many_arguments,
         reason = "the state `receive` has built so far"
@@ -371,22 +371,30 @@ impl Uploads {
             head.push(chunk);
         }
         let stored = policy.resolve(spec.content_type.as_deref(), &sniff, &spec.key)?;
-        let mut put = StreamedPut::start(
-            bucket,
-            &spec.key,
-            &stored,
+        let call = {
+            let (store, key) = (bucket.clone(), spec.key.clone());
+            let (content_type, disposition) =
+                (stored.content_type.clone(), stored.disposition.clone());
+            move |body| async move {
+                store
+                    .put_object_streamed(&key, &content_type, disposition.as_deref(), length, body)
+                    .await
+            }
+        };
+        let mut put = Streamed::start(
             length,
             self.limits.pace.read_timeout,
-            memory,
+            Some(memory),
             self.activity.enter(),
+            call,
         );
         let streamed = async {
             for chunk in head {
-                digest.add(&chunk);
+                digest.add_uncrc(&chunk);
                 put.push(chunk).await?;
             }
             while let Some(chunk) = body.next_chunk().await? {
-                digest.add(&chunk);
+                digest.add_uncrc(&chunk);
                 put.push(chunk).await?;
             }
             Ok::<_, UploadError>(())
@@ -398,6 +406,8 @@ impl Uploads {
             }
             return Err(error);
         }
+        // The CRC32C the store will check, computed once as the bytes went by.
+        digest.crc = put.crc();
         if digest.size != length {
             return Err(UploadError::Body(
                 format!("{} bytes of the declared {length} arrived", digest.size).into(),
@@ -542,8 +552,9 @@ impl Digest {
         }
     }
 
-    fn add(&mut self, bytes: &[u8]) {
-        self.crc.update(bytes);
+    /// Counts `bytes` and adds them to the SHA-256, leaving the CRC32C to whoever sends them
+    /// (a [`Streamed`] body computes it on its way).
+    fn add_uncrc(&mut self, bytes: &[u8]) {
         if let Some(sha256) = &mut self.sha256 {
             sha256.update(bytes);
         }
@@ -570,7 +581,7 @@ enum Kind {
     Single(Option<(Bytes, Reservation)>),
     Multipart(MultipartUpload),
     /// Known length: one PutObject, sent while the body arrived, its last chunk held back.
-    Streamed(StreamedPut),
+    Streamed(Streamed<()>),
 }
 
 impl std::fmt::Debug for Staged {
@@ -611,7 +622,7 @@ impl Staged {
                     .await?;
             }
             Kind::Multipart(upload) => upload.complete(&checksum, size).await?,
-            Kind::Streamed(put) => put.finish(checksum.clone()).await?,
+            Kind::Streamed(put) => drop(put.finish().await?),
         }
         Ok(Uploaded {
             key,

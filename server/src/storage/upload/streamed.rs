@@ -1,8 +1,8 @@
-//! An upload of known length sent to S3 as one PutObject while it arrives: no part buffers,
-//! each byte copied by nobody between the client's socket and the store's. The last chunk is
-//! held back until [`StreamedPut::finish`], so the object cannot appear before the upload was
-//! verified and committed; anything else (an error, a refusal, a dropped request) ends the
-//! body short and S3 keeps nothing.
+//! A body of known length sent to S3 while it arrives (one PutObject for an upload, one
+//! UploadPart for a tus part): no buffer, no byte copied between the client's socket and the
+//! store's. The last chunk is held back until [`Streamed::finish`], so the object (or part)
+//! cannot appear before the bytes were verified and the caller decided to keep them; anything
+//! else (an error, a refusal, a dropped request) ends the body short and S3 keeps nothing.
 
 use std::time::Duration;
 
@@ -10,85 +10,102 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::UploadError;
 use super::budget::Reservation;
-use super::{ActivityToken, UploadError};
 use crate::storage::StorageError;
-use crate::storage::content::StoredType;
-use crate::storage::s3::S3Bucket;
+use crate::storage::checksum::Crc32c;
 use crate::storage::s3::aws_chunked::{ChunkedBody, Piece};
 
 /// Chunks queued between the client and the store: enough to keep both sides busy, few enough
-/// that what one upload holds stays small (see [`STREAM_MEMORY`]).
+/// that what one body holds stays small (see [`STREAM_MEMORY`]).
 const QUEUED_CHUNKS: usize = 4;
 
-/// Budget one streamed upload reserves: its queued chunks (hyper reads at most ~400 KiB at
+/// Budget one streamed body reserves: its queued chunks (hyper reads at most ~400 KiB at
 /// once), the chunk held back, and the store's client buffers.
-pub(super) const STREAM_MEMORY: usize = 4 * 1024 * 1024;
+pub(crate) const STREAM_MEMORY: usize = 4 * 1024 * 1024;
 
-/// A PutObject on its way.
-pub(super) struct StreamedPut {
+/// A call to S3 on its way, fed the body as it arrives; it answers `T`.
+pub(crate) struct Streamed<T> {
     pieces: mpsc::Sender<Piece>,
-    call: JoinHandle<Result<(), StorageError>>,
+    call: JoinHandle<Result<T, StorageError>>,
     /// The newest chunk, not yet handed on.
     held: Option<Bytes>,
+    /// CRC32C and count of the bytes taken so far.
+    crc: Crc32c,
+    taken: u64,
     /// Longest the store may take to accept a chunk, or to answer once the body ended.
     deadline: Duration,
-    _memory: Reservation,
+    _memory: Option<Reservation>,
 }
 
-impl StreamedPut {
-    /// Starts the PutObject of `length` bytes under `key`; the call counts as upload activity
-    /// until it ends, so shutdown and tests wait for a given-up body to be settled.
-    pub fn start(
-        bucket: &S3Bucket,
-        key: &str,
-        stored: &StoredType,
+impl<T: Send + 'static> Streamed<T> {
+    /// Starts `call` with a body of `length` bytes. `guard` lives until the call ends (upload
+    /// activity, so shutdown and tests wait for a given-up body to be settled).
+    pub fn start<F, Fut>(
         length: u64,
         deadline: Duration,
-        memory: Reservation,
-        activity: ActivityToken,
-    ) -> Self {
+        memory: Option<Reservation>,
+        guard: impl Send + 'static,
+        call: F,
+    ) -> Self
+    where
+        F: FnOnce(ChunkedBody) -> Fut,
+        Fut: Future<Output = Result<T, StorageError>> + Send + 'static,
+    {
         let (pieces, receiver) = mpsc::channel(QUEUED_CHUNKS);
-        let bucket = bucket.clone();
-        let key = key.to_owned();
-        let content_type = stored.content_type.clone();
-        let disposition = stored.disposition.clone();
+        let call = call(ChunkedBody::new(receiver, length));
         let call = tokio::spawn(tracing::Instrument::in_current_span(async move {
-            let body = ChunkedBody::new(receiver, length);
-            let stored = bucket
-                .put_object_streamed(&key, &content_type, disposition.as_deref(), length, body)
-                .await;
-            drop(activity);
-            stored
+            let answer = call.await;
+            drop(guard);
+            answer
         }));
         Self {
             pieces,
             call,
             held: None,
+            crc: Crc32c::new(),
+            taken: 0,
             deadline,
             _memory: memory,
         }
     }
 
+    /// Bytes taken so far.
+    pub fn taken(&self) -> u64 {
+        self.taken
+    }
+
+    /// CRC32C of the bytes taken so far.
+    pub fn crc(&self) -> Crc32c {
+        self.crc
+    }
+
     /// Takes the next chunk of the body, handing on the one before it.
     pub async fn push(&mut self, chunk: Bytes) -> Result<(), UploadError> {
+        self.crc.update(&chunk);
+        self.taken += chunk.len() as u64;
         match self.held.replace(chunk) {
             Some(previous) => self.hand_on(Piece::Data(previous)).await,
             None => Ok(()),
         }
     }
 
-    /// Hands on the last chunk and the checksum S3 checks, and waits for the object.
-    pub async fn finish(mut self, crc32c: String) -> Result<(), UploadError> {
+    /// Hands on the last chunk and the CRC32C of everything taken, which S3 checks, and
+    /// waits for the answer; returns it with that CRC32C.
+    pub async fn finish(mut self) -> Result<(T, Crc32c), UploadError> {
         if let Some(last) = self.held.take() {
             self.hand_on(Piece::Data(last)).await?;
         }
-        self.hand_on(Piece::End { crc32c }).await?;
+        let crc = self.crc;
+        self.hand_on(Piece::End {
+            crc32c: crc.to_base64(),
+        })
+        .await?;
         let Self { call, deadline, .. } = self;
         match tokio::time::timeout(deadline, call).await {
-            Ok(joined) => Ok(joined.map_err(UploadError::Task)??),
+            Ok(joined) => Ok((joined.map_err(UploadError::Task)??, crc)),
             Err(_) => Err(StorageError::Unavailable(
-                format!("the store did not confirm the object within {deadline:?}").into(),
+                format!("the store did not answer within {deadline:?} of the body's end").into(),
             )
             .into()),
         }
@@ -100,7 +117,7 @@ impl StreamedPut {
             // The call ended before its body did: it failed, and says why.
             Ok(Err(_closed)) => Err(match (&mut self.call).await {
                 Ok(Err(error)) => error.into(),
-                Ok(Ok(())) => {
+                Ok(Ok(_)) => {
                     StorageError::Unavailable("the store answered before the body ended".into())
                         .into()
                 }

@@ -434,6 +434,7 @@ async fn upload_resumable(
         sent: offset,
         elapsed: started.elapsed(),
     });
+    let mut mismatches = 0;
     while offset < target.size {
         let len = (target.size - offset).min(tus::CHUNK as u64) as usize;
         let mut chunk = vec![0; len];
@@ -441,7 +442,30 @@ async fn upload_resumable(
             .await
             .map_err(io)?;
         file.read_exact(&mut chunk).await.map_err(io)?;
-        offset = tus.append(&url, offset, chunk.into()).await?;
+        offset = match tus.append(&url, offset, chunk.into()).await {
+            Ok(next) => {
+                mismatches = 0;
+                next
+            }
+            // Another PATCH moved the upload on (an earlier run's, cut off while it was still
+            // on its way), or the server or its store failed for a moment: continue from
+            // where the server has it, a few times at most, as tus clients do.
+            Err(failure) if retryable(&failure) && mismatches < 5 => {
+                mismatches += 1;
+                tokio::time::sleep(Duration::from_millis(300 * mismatches)).await;
+                let at = tus
+                    .offset(&url)
+                    .await?
+                    .ok_or_else(|| ApiFailure::transport("the server no longer has the upload"))?;
+                if at == target.size {
+                    // Another PATCH sent the last bytes: the server is completing the object,
+                    // and forgets the upload once it is stored.
+                    wait_until_stored(tus, &url).await?;
+                }
+                at
+            }
+            Err(failure) => return Err(failure),
+        };
         let _ = tx.send(Msg::UploadProgress {
             id,
             sent: offset,
@@ -452,6 +476,26 @@ async fn upload_resumable(
         let _ = store.forget(&url);
     }
     Ok(())
+}
+
+/// Waits (a few seconds at most) for a fully sent upload to be stored: its tus URL answers
+/// 404 once the server completed the object.
+async fn wait_until_stored(tus: &TusClient, url: &str) -> Result<(), ApiFailure> {
+    for _ in 0..50 {
+        if tus.offset(url).await?.is_none() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Err(ApiFailure::transport(
+        "the upload was fully sent, but the server did not confirm it was stored",
+    ))
+}
+
+/// A failed PATCH worth sending again from the server's offset: the offset moved, or the
+/// server (or its store) failed rather than refused.
+fn retryable(failure: &ApiFailure) -> bool {
+    failure.code == "offset-mismatch" || failure.status.is_some_and(|status| status >= 500)
 }
 
 /// The server's error envelope, or what the transport said.

@@ -11,6 +11,10 @@ use crate::model::ApiFailure;
 /// Bytes per PATCH: one part of the server's default `upload.part_size`.
 pub const CHUNK: usize = 8 * 1024 * 1024;
 
+/// How often, and how far apart, a PATCH refused as `upload-locked` is sent again.
+const LOCKED_RETRIES: u32 = 20;
+const LOCKED_PAUSE: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// One server's tus endpoint.
 #[derive(Debug, Clone)]
 pub struct TusClient {
@@ -70,18 +74,29 @@ impl TusClient {
         offset_of(&response).map(Some)
     }
 
-    /// Appends `bytes` at `offset`; the new offset.
+    /// Appends `bytes` at `offset`; the new offset. An upload another PATCH still holds (409
+    /// `upload-locked`: typically this console's own earlier PATCH, cut off, whose server side
+    /// is still giving the upload back) is tried again, for a few seconds.
     pub async fn append(&self, url: &str, offset: u64, bytes: Bytes) -> Result<u64, ApiFailure> {
-        let response = self
-            .request(reqwest::Method::PATCH, url)
-            .header("upload-offset", offset)
-            .header("content-type", "application/offset+octet-stream")
-            .body(bytes)
-            .send()
-            .await
-            .map_err(transport)?;
-        let response = refused(response, 204).await?;
-        offset_of(&response)
+        let mut attempts = 0;
+        loop {
+            let response = self
+                .request(reqwest::Method::PATCH, url)
+                .header("upload-offset", offset)
+                .header("content-type", "application/offset+octet-stream")
+                .body(bytes.clone())
+                .send()
+                .await
+                .map_err(transport)?;
+            match refused(response, 204).await {
+                Ok(response) => return offset_of(&response),
+                Err(failure) if failure.code == "upload-locked" && attempts < LOCKED_RETRIES => {
+                    attempts += 1;
+                    tokio::time::sleep(LOCKED_PAUSE).await;
+                }
+                Err(failure) => return Err(failure),
+            }
+        }
     }
 }
 

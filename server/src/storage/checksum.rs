@@ -5,6 +5,9 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
+/// CRC32C is crc-fast's CRC-32/ISCSI.
+const ALGORITHM: crc_fast::CrcAlgorithm = crc_fast::CrcAlgorithm::Crc32Iscsi;
+
 /// A running CRC32C.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Crc32c(u32);
@@ -14,14 +17,25 @@ impl Crc32c {
         Self::default()
     }
 
+    /// Adds `bytes`. crc-fast (the SDK's own CRC library, already built for it) folds with
+    /// carry-less multiplication over wide registers where the CPU has them, several times
+    /// the speed of a `crc32` instruction per word. It resumes from the register, which is
+    /// the finished CRC with its final XOR undone.
     pub fn update(&mut self, bytes: &[u8]) {
-        self.0 = crc32c::crc32c_append(self.0, bytes);
+        let mut digest = crc_fast::Digest::new_with_init_state(ALGORITHM, u64::from(!self.0));
+        digest.update(bytes);
+        self.0 = digest.finalize() as u32;
     }
 
     /// The CRC32C of this run followed by another of `next_len` bytes, without reading
     /// those bytes again: how per-part checksums add up to the whole object's.
     pub fn combine(self, next: Crc32c, next_len: usize) -> Self {
-        Self(crc32c::crc32c_combine(self.0, next.0, next_len))
+        Self(crc_fast::checksum_combine(
+            ALGORITHM,
+            u64::from(self.0),
+            u64::from(next.0),
+            next_len as u64,
+        ) as u32)
     }
 
     /// The CRC32C whose big-endian bytes are `bytes` (a part's, as recorded).

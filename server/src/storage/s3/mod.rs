@@ -447,36 +447,41 @@ impl S3Bucket {
         key: &str,
         max_bytes: u64,
     ) -> Result<Option<(Bytes, String)>, StorageError> {
-        let output = match self
-            .client
-            .get_object()
-            .bucket(self.bucket())
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(output) => output,
-            Err(error) if error.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
-                return Ok(None);
+        let mut read_again = true;
+        loop {
+            let output = match self
+                .client
+                .get_object()
+                .bucket(self.bucket())
+                .key(key)
+                .send()
+                .await
+            {
+                Ok(output) => output,
+                Err(error) if error.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
+                    return Ok(None);
+                }
+                Err(error) => return Err(map_sdk_error(error)),
+            };
+            if output
+                .content_length()
+                .is_some_and(|length| u64::try_from(length).unwrap_or(u64::MAX) > max_bytes)
+            {
+                return Err(StorageError::Backend {
+                    code: "TooLarge".into(),
+                    message: format!("`{key}` is larger than {max_bytes} bytes"),
+                });
             }
-            Err(error) => return Err(map_sdk_error(error)),
-        };
-        if output
-            .content_length()
-            .is_some_and(|length| u64::try_from(length).unwrap_or(u64::MAX) > max_bytes)
-        {
-            return Err(StorageError::Backend {
-                code: "TooLarge".into(),
-                message: format!("`{key}` is larger than {max_bytes} bytes"),
-            });
+            let etag = output.e_tag().unwrap_or_default().to_owned();
+            match output.body.collect().await {
+                Ok(data) => return Ok(Some((data.into_bytes(), etag))),
+                // The body broke off or did not match the checksum the store sent with it: an
+                // object replaced while it was read, on a store whose replacement is not
+                // atomic (s3s-fs renames the bytes, then writes their checksum). Once more.
+                Err(_) if std::mem::take(&mut read_again) => continue,
+                Err(error) => return Err(StorageError::Unavailable(Box::new(error))),
+            }
         }
-        let etag = output.e_tag().unwrap_or_default().to_owned();
-        let data = output
-            .body
-            .collect()
-            .await
-            .map_err(|error| StorageError::Unavailable(Box::new(error)))?;
-        Ok(Some((data.into_bytes(), etag)))
     }
 
     /// Writes a small object only if the key is absent (`expected: None`) or still has the

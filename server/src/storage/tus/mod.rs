@@ -30,7 +30,9 @@ use sha2::{Digest, Sha256};
 use super::checksum::Crc32c;
 use super::s3::PartReceipt;
 use super::upload::streamed::Streamed;
-use super::upload::{BodyReader, Limits, UploadError, Uploaded, Uploads, validate_content_type};
+use super::upload::{
+    BodyReader, Limits, UploadActivity, UploadError, Uploaded, Uploads, validate_content_type,
+};
 use super::{Bucket, StorageError, keys};
 use crate::config::TusSettings;
 use state::{
@@ -373,6 +375,8 @@ impl Bucket {
             unrecorded: Vec::new(),
             recorded_at: Instant::now(),
             verified: append.checksum.is_none(),
+            settled: false,
+            activity: Some(uploads.begin()),
         };
         match appending.run(uploads, part_size, &append, source).await {
             Ok(appended) => Ok(appended),
@@ -399,6 +403,11 @@ struct Appending<'a> {
     recorded_at: Instant,
     /// Whether what arrived may be kept: no `Upload-Checksum`, or it matched.
     verified: bool,
+    /// Completed: the state is gone with the upload, and nothing is given back.
+    settled: bool,
+    /// Upload activity, handed to the background release of a dropped PATCH so that
+    /// shutdown (and a test) waits for it.
+    activity: Option<UploadActivity>,
 }
 
 /// The part being filled: in a buffer, or on its way to S3 while it arrives.
@@ -752,6 +761,7 @@ impl Appending<'_> {
             content_type: self.state.content_type.clone(),
             checksum,
         };
+        self.settled = true;
         Ok(Appended::Finished(status, object))
     }
 
@@ -762,10 +772,12 @@ impl Appending<'_> {
             return;
         }
         self.state.lease = None;
-        if self.verified {
+        if self.verified && !self.unrecorded.is_empty() {
+            // The first part this PATCH sent began with the recorded tail pieces.
             let parts = std::mem::take(&mut self.unrecorded);
             self.state.parts.extend(parts);
-            self.state.offset = self.state.in_parts() + self.state.in_tails();
+            self.state.tails.clear();
+            self.state.offset = self.state.in_parts();
         }
         if let Ok(etag) = self
             .bucket
@@ -774,6 +786,36 @@ impl Appending<'_> {
         {
             self.etag = etag;
         }
+    }
+}
+
+impl Drop for Appending<'_> {
+    /// The request was dropped mid-PATCH (its connection went away while it waited for the
+    /// store): give the lease back in the background, with what was verified recorded, so
+    /// the client's next PATCH is not refused as locked until the lease runs out.
+    fn drop(&mut self) {
+        if self.settled || self.state.lease.is_none() {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let mut state = self.state.clone();
+        state.lease = None;
+        if self.verified && !self.unrecorded.is_empty() {
+            // The first part this PATCH sent began with the recorded tail pieces.
+            state.parts.append(&mut self.unrecorded);
+            state.tails.clear();
+            state.offset = state.in_parts();
+        }
+        let (bucket, uuid, etag) = (self.bucket.clone(), self.uuid.to_owned(), self.etag.clone());
+        let activity = self.activity.take();
+        runtime.spawn(async move {
+            let _activity = activity;
+            if let Err(error) = bucket.tus_save(&uuid, &state, Some(&etag)).await {
+                tracing::warn!(error = %crate::telemetry::ErrorChain(&error), uuid, "a dropped PATCH could not give its lease back; it runs out by itself");
+            }
+        });
     }
 }
 

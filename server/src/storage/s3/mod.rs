@@ -199,13 +199,7 @@ impl S3Bucket {
             .send()
             .await
             .map_err(map_sdk_error)?;
-        output
-            .e_tag()
-            .map(str::to_owned)
-            .ok_or_else(|| StorageError::Backend {
-                code: "MissingETag".into(),
-                message: format!("UploadPart {part_number} answered without an ETag"),
-            })
+        part_etag(output.e_tag(), part_number)
     }
 
     /// Completes a multipart upload. `crc32c` is the CRC32C of the whole object, which S3
@@ -715,6 +709,15 @@ fn signed(request: &PresignedRequest, start: SystemTime, lifetime: Duration) -> 
 }
 
 /// Transport trouble is `Unavailable`; an answer from S3 is `Backend` with its code.
+/// The ETag an UploadPart answered with, which CompleteMultipartUpload needs.
+fn part_etag(etag: Option<&str>, number: i32) -> Result<String, StorageError> {
+    etag.map(str::to_owned)
+        .ok_or_else(|| StorageError::Backend {
+            code: "MissingETag".into(),
+            message: format!("UploadPart {number} answered without an ETag"),
+        })
+}
+
 fn map_sdk_error<E, R>(error: SdkError<E, R>) -> StorageError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,

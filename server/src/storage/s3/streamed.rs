@@ -9,7 +9,7 @@ use aws_sdk_s3::error::BoxError;
 use aws_sdk_s3::primitives::ByteStream;
 
 use super::aws_chunked::{self, ChunkedBody};
-use super::{S3Bucket, map_sdk_error};
+use super::{S3Bucket, map_sdk_error, part_etag};
 use crate::storage::StorageError;
 
 impl S3Bucket {
@@ -70,13 +70,7 @@ impl S3Bucket {
             .send()
             .await
             .map_err(map_sdk_error)?;
-        output
-            .e_tag()
-            .map(str::to_owned)
-            .ok_or_else(|| StorageError::Backend {
-                code: "MissingETag".into(),
-                message: format!("UploadPart {number} answered without an ETag"),
-            })
+        part_etag(output.e_tag(), number)
     }
 
     fn unsigned_trailer(&self, length: u64) -> UnsignedTrailer {

@@ -434,7 +434,7 @@ async fn upload_resumable(
         sent: offset,
         elapsed: started.elapsed(),
     });
-    let mut mismatches = 0;
+    let mut retries = 0;
     while offset < target.size {
         let len = (target.size - offset).min(tus::CHUNK as u64) as usize;
         let mut chunk = vec![0; len];
@@ -444,15 +444,15 @@ async fn upload_resumable(
         file.read_exact(&mut chunk).await.map_err(io)?;
         offset = match tus.append(&url, offset, chunk.into()).await {
             Ok(next) => {
-                mismatches = 0;
+                retries = 0;
                 next
             }
             // Another PATCH moved the upload on (an earlier run's, cut off while it was still
             // on its way), or the server or its store failed for a moment: continue from
             // where the server has it, a few times at most, as tus clients do.
-            Err(failure) if retryable(&failure) && mismatches < 5 => {
-                mismatches += 1;
-                tokio::time::sleep(Duration::from_millis(300 * mismatches)).await;
+            Err(failure) if retryable(&failure) && retries < 5 => {
+                retries += 1;
+                tokio::time::sleep(Duration::from_millis(300 * retries)).await;
                 let at = tus
                     .offset(&url)
                     .await?

@@ -8,10 +8,10 @@
 //! write and, at its end, records the parts it sent and gives the lease back in one more
 //! (a long PATCH also records and renews as it goes, every half lease). A part the PATCH's
 //! declared length fills streams to S3 while it arrives; a shorter rest is buffered and kept
-//! as a tail piece. A second PATCH
-//! that arrives meanwhile, on any replica, is refused (`Locked`) before it reads a byte. A
-//! PATCH whose replica died leaves its lease to expire; the next PATCH takes over and moves the
-//! part numbers past any the dead one could still write.
+//! as a tail piece. A second PATCH that arrives meanwhile, on any replica, is refused
+//! (`Locked`) before it reads a byte. A PATCH whose replica died leaves its lease to expire;
+//! the next PATCH takes over and moves the part numbers past any the dead one could still
+//! write.
 
 mod state;
 
@@ -674,9 +674,7 @@ impl Appending<'_> {
         parts: Vec<PartRecord>,
         tails: Vec<TailRecord>,
     ) -> Result<(), TusError> {
-        self.state.parts.extend(parts);
-        self.state.tails = tails;
-        self.state.offset = self.state.in_parts() + self.state.in_tails();
+        self.fold(parts, tails);
         if let Some(lease) = &mut self.state.lease {
             lease.until = epoch_secs(SystemTime::now() + self.settings.lease);
         }
@@ -765,20 +763,32 @@ impl Appending<'_> {
         Ok(Appended::Finished(status, object))
     }
 
+    /// Puts `parts` (after the recorded ones) and then `tails` into the state, and the offset
+    /// they make.
+    fn fold(&mut self, parts: Vec<PartRecord>, tails: Vec<TailRecord>) {
+        self.state.parts.extend(parts);
+        self.state.tails = tails;
+        self.state.offset = self.state.in_parts() + self.state.in_tails();
+    }
+
+    /// The state as a PATCH that ends early leaves it: no lease, and the parts it sent
+    /// recorded when what arrived may be kept.
+    fn give_back(&mut self) {
+        self.state.lease = None;
+        if self.verified && !self.unrecorded.is_empty() {
+            // The first part this PATCH sent began with the recorded tail pieces.
+            let parts = std::mem::take(&mut self.unrecorded);
+            self.fold(parts, Vec::new());
+        }
+    }
+
     /// Gives the lease back after a failure, keeping what was recorded; best effort (an
     /// expired lease is taken over anyway).
     async fn release(&mut self) {
         if self.state.lease.is_none() {
             return;
         }
-        self.state.lease = None;
-        if self.verified && !self.unrecorded.is_empty() {
-            // The first part this PATCH sent began with the recorded tail pieces.
-            let parts = std::mem::take(&mut self.unrecorded);
-            self.state.parts.extend(parts);
-            self.state.tails.clear();
-            self.state.offset = self.state.in_parts();
-        }
+        self.give_back();
         if let Ok(etag) = self
             .bucket
             .tus_save(self.uuid, &self.state, Some(&self.etag))
@@ -800,14 +810,8 @@ impl Drop for Appending<'_> {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let mut state = self.state.clone();
-        state.lease = None;
-        if self.verified && !self.unrecorded.is_empty() {
-            // The first part this PATCH sent began with the recorded tail pieces.
-            state.parts.append(&mut self.unrecorded);
-            state.tails.clear();
-            state.offset = state.in_parts();
-        }
+        self.give_back();
+        let state = self.state.clone();
         let (bucket, uuid, etag) = (self.bucket.clone(), self.uuid.to_owned(), self.etag.clone());
         let activity = self.activity.take();
         runtime.spawn(async move {

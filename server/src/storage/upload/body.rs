@@ -68,10 +68,13 @@ where
     }
 
     /// Reads and drops what is left of the body, for at most [`DRAIN_BYTES`] and
-    /// [`DRAIN_TIME`], once the upload failed on the store's side. A client that is still
+    /// [`DRAIN_TIME`], when `error` ended the upload on the store's side. A client that is still
     /// sending then reads the error answer; closing on unread bytes would reset the
     /// connection and lose it (most HTTP/1.1 clients only read once they have sent).
-    pub async fn drain(&mut self) {
+    pub async fn drain_after(&mut self, error: &UploadError) {
+        if !matches!(error, UploadError::Storage(_)) {
+            return;
+        }
         let mut left = DRAIN_BYTES;
         let _ = tokio::time::timeout(DRAIN_TIME, async {
             while let Ok(Some(chunk)) = self.next_chunk().await {

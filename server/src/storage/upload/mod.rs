@@ -330,9 +330,7 @@ impl Uploads {
         }
         .await;
         if let Err(error) = sent {
-            if matches!(error, UploadError::Storage(_)) {
-                body.drain().await;
-            }
+            body.drain_after(&error).await;
             upload.abort().await;
             return Err(error);
         }
@@ -401,9 +399,7 @@ impl Uploads {
         }
         .await;
         if let Err(error) = streamed {
-            if matches!(error, UploadError::Storage(_)) {
-                body.drain().await;
-            }
+            body.drain_after(&error).await;
             return Err(error);
         }
         // The CRC32C the store will check, computed once as the bytes went by.

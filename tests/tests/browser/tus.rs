@@ -612,3 +612,54 @@ async fn a_patch_streams_the_parts_it_fills_and_a_broken_one_resumes_at_a_part()
     nothing_left(&bucket).await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_part_given_up_mid_stream_leaves_no_gap_in_the_part_numbers() {
+    // On the embedded store: s3s-fs completes only parts numbered 1, 2, 3, … (S3 allows
+    // gaps), so a part number the broken PATCH took and never finished must be free again.
+    let server = TestServer::start_with(|settings| {
+        settings.upload.part_size = 5 * MIB as u64;
+    })
+    .await;
+    let data = test_bytes(12 * MIB, 10);
+    let path = create(&server, "gapless.bin", data.len()).await;
+    let mut socket = server.connect().await;
+    let head = format!(
+        "PATCH {path} HTTP/1.1\r\nHost: hoist\r\nAuthorization: Bearer {}\r\n\
+         Tus-Resumable: 1.0.0\r\nContent-Type: {PATCH_TYPE}\r\nUpload-Offset: 0\r\n\
+         Content-Length: {}\r\n\r\n",
+        server.token(true),
+        data.len()
+    );
+    use tokio::io::AsyncWriteExt;
+    socket.write_all(head.as_bytes()).await.unwrap();
+    // Part 1 whole, part 2 streaming 2 MiB in when the client vanishes.
+    socket.write_all(&data[..7 * MIB]).await.unwrap();
+    drop(socket);
+    hoist_tests::eventually("the broken PATCH recorded part 1", || {
+        let (server, path) = (&server, &path);
+        async move { offset_of(server, path).await == Some(5 * MIB as u64) }
+    })
+    .await;
+    let rest = data.slice(5 * MIB..);
+    hoist_tests::eventually("the rest appended", || {
+        let (server, path, rest) = (&server, &path, rest.clone());
+        async move { patch(server, path, 5 * MIB, rest).await.status() == 204 }
+    })
+    .await;
+    let stored = server
+        .embedded_s3()
+        .get_object()
+        .bucket(server.state.buckets.get("uploads").unwrap().name.clone())
+        .key("gapless.bin")
+        .send()
+        .await
+        .expect("completed on the embedded store")
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    assert!(stored == data, "byte-identical");
+    server.stop().await;
+}

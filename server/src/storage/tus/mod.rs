@@ -376,6 +376,7 @@ impl Bucket {
             recorded_at: Instant::now(),
             verified: append.checksum.is_none(),
             settled: false,
+            open_part: None,
             activity: Some(uploads.begin()),
         };
         match appending.run(uploads, part_size, &append, source).await {
@@ -405,6 +406,10 @@ struct Appending<'a> {
     verified: bool,
     /// Completed: the state is gone with the upload, and nothing is given back.
     settled: bool,
+    /// The number of a part streaming to S3 whose last bytes were not handed on yet: if the
+    /// PATCH ends there, S3 keeps nothing of it and the number is free again. (Numbers must
+    /// not be skipped without need: S3 allows gaps, but s3s-fs completes only 1, 2, 3, ….)
+    open_part: Option<u32>,
     /// Upload activity, handed to the background release of a dropped PATCH so that
     /// shutdown (and a test) waits for it.
     activity: Option<UploadActivity>,
@@ -499,6 +504,8 @@ impl Appending<'_> {
                                 self.send_part(bytes).await?
                             }
                             Filling::Streaming { number, size, put } => {
+                                // From here S3 may keep the part: its number is taken.
+                                self.open_part = None;
                                 let (etag, crc) = put.finish().await?;
                                 PartRecord {
                                     number,
@@ -532,6 +539,7 @@ impl Appending<'_> {
         let rest = match filling {
             Filling::Buffer(buffer) => buffer.freeze(),
             Filling::Streaming { .. } => {
+                self.free_open_part();
                 held = 0;
                 Bytes::new()
             }
@@ -582,6 +590,7 @@ impl Appending<'_> {
                     .await
             }
         };
+        self.open_part = Some(number);
         let mut put = Streamed::start(size, deadline, None, (), call);
         if !pieces.is_empty() {
             put.push(self.assemble(pieces, Bytes::new()).await?).await?;
@@ -775,10 +784,18 @@ impl Appending<'_> {
     /// recorded when what arrived may be kept.
     fn give_back(&mut self) {
         self.state.lease = None;
+        self.free_open_part();
         if self.verified && !self.unrecorded.is_empty() {
             // The first part this PATCH sent began with the recorded tail pieces.
             let parts = std::mem::take(&mut self.unrecorded);
             self.fold(parts, Vec::new());
+        }
+    }
+
+    /// Frees the number of a part that was streaming and will never be whole.
+    fn free_open_part(&mut self) {
+        if let Some(number) = self.open_part.take() {
+            self.state.next_part = number;
         }
     }
 

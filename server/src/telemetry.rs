@@ -1,7 +1,8 @@
 //! Logging and tracing set-up: pretty lines in development, JSON in production, each line
 //! inside its request's span (and so carrying the correlation id); with
 //! `telemetry.otlp_endpoint` set, spans are also exported over OTLP/HTTP, continuing the
-//! caller's W3C `traceparent`. The checks of `[telemetry]` are in `check`.
+//! caller's W3C `traceparent`. Lines are written to stdout by a thread of their own, so a
+//! request never waits on a `write` to a pipe. The checks of `[telemetry]` are in `check`.
 
 mod check;
 
@@ -13,20 +14,32 @@ use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 use crate::config::{LogFormat, TelemetrySettings};
 
-/// Keeps the span exporter alive; [`Telemetry::shutdown`] flushes what is buffered.
-#[derive(Debug, Default)]
+/// Log lines queued for the writer thread at most; past it a logging request waits for the
+/// thread (no line is dropped), so the queue's memory is bounded (a line is ~0.4 KiB).
+const QUEUED_LINES: usize = 16_384;
+
+/// Bytes of log lines gathered into one `write` when many are queued: under load the access
+/// log costs a system call per batch, not per request.
+const WRITE_BATCH: usize = 64 * 1024;
+
+/// Keeps the log writer thread and the span exporter alive; [`Telemetry::shutdown`] flushes
+/// what is buffered.
+#[derive(Debug)]
 pub struct Telemetry {
     provider: Option<SdkTracerProvider>,
+    /// Dropped last: writes the lines still queued, then stops the writer thread.
+    _log_writer: WorkerGuard,
 }
 
 impl Telemetry {
-    /// Exports the spans still buffered. Call outside an async runtime.
+    /// Exports the spans still buffered, and the log lines. Call outside an async runtime.
     pub fn shutdown(self) {
         if let Some(provider) = self.provider
             && let Err(error) = provider.shutdown()
@@ -52,17 +65,31 @@ pub fn init(settings: &TelemetrySettings) -> Result<Telemetry, TelemetryError> {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&settings.log_filter))
         .unwrap_or_else(|_| EnvFilter::new("info"));
+    // Blocking, not lossy: an access log with holes is worse than a request that waits for
+    // a full queue (which the default lossy writer would answer by dropping lines).
+    let (writer, log_writer) = NonBlockingBuilder::default()
+        .lossy(false)
+        .buffered_lines_limit(QUEUED_LINES)
+        .thread_name("hoist-log")
+        .finish(std::io::BufWriter::with_capacity(
+            WRITE_BATCH,
+            std::io::stdout(),
+        ));
     let fmt: BoxedLayer = match settings.log_format {
         LogFormat::Json => tracing_subscriber::fmt::layer()
+            .with_writer(writer)
             .json()
             .with_current_span(true)
             .with_span_list(false)
             .flatten_event(true)
             .boxed(),
-        LogFormat::Pretty => tracing_subscriber::fmt::layer().boxed(),
+        LogFormat::Pretty => tracing_subscriber::fmt::layer().with_writer(writer).boxed(),
     };
     let mut layers = vec![fmt];
-    let mut telemetry = Telemetry::default();
+    let mut telemetry = Telemetry {
+        provider: None,
+        _log_writer: log_writer,
+    };
     if let Some(endpoint) = &settings.otlp_endpoint {
         let error = |message: String| TelemetryError {
             endpoint: endpoint.clone(),

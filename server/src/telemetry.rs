@@ -34,7 +34,9 @@ const WRITE_BATCH: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct Telemetry {
     provider: Option<SdkTracerProvider>,
-    /// Dropped last: writes the lines still queued, then stops the writer thread.
+    /// Dropped last: writes the lines still queued, then stops the writer thread. It waits
+    /// about a second at most (tracing-appender's own bound), so an exit never hangs on a
+    /// log reader that stopped reading; what such a reader had not taken by then is lost.
     _log_writer: WorkerGuard,
 }
 

@@ -180,6 +180,27 @@ async fn patch(server: &TestServer, path: &str, offset: usize, body: Bytes) -> r
         .unwrap()
 }
 
+/// A PATCH that declares `declared` bytes from `offset`, sends `sent` of them over a raw
+/// socket and then vanishes with its connection, as a phone losing its network does.
+async fn broken_patch(
+    server: &TestServer,
+    path: &str,
+    offset: usize,
+    declared: usize,
+    sent: &[u8],
+) {
+    use tokio::io::AsyncWriteExt;
+    let mut socket = server.connect().await;
+    let head = format!(
+        "PATCH {path} HTTP/1.1\r\nHost: hoist\r\nAuthorization: Bearer {}\r\n\
+         Tus-Resumable: 1.0.0\r\nContent-Type: {PATCH_TYPE}\r\nUpload-Offset: {offset}\r\n\
+         Content-Length: {declared}\r\n\r\n",
+        server.token(true),
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    socket.write_all(sent).await.unwrap();
+}
+
 #[tokio::test]
 async fn tuspy_uploads_13_mib_in_5_mib_chunks_with_checksums() {
     let bucket = moto::unique_bucket("tus-big");
@@ -580,19 +601,7 @@ async fn a_patch_streams_the_parts_it_fills_and_a_broken_one_resumes_at_a_part()
     // A PATCH declaring the other 9 MiB: its first part (the tail piece and 2 MiB) and the
     // start of the second stream to S3 while they arrive; then the client vanishes with the
     // second part 2 MiB in.
-    let mut socket = server.connect().await;
-    let head = format!(
-        "PATCH {path} HTTP/1.1\r\nHost: hoist\r\nAuthorization: Bearer {}\r\n\
-         Tus-Resumable: 1.0.0\r\nContent-Type: {PATCH_TYPE}\r\nUpload-Offset: {}\r\n\
-         Content-Length: {}\r\n\r\n",
-        server.token(true),
-        3 * MIB,
-        9 * MIB
-    );
-    use tokio::io::AsyncWriteExt;
-    socket.write_all(head.as_bytes()).await.unwrap();
-    socket.write_all(&data[3 * MIB..7 * MIB]).await.unwrap();
-    drop(socket);
+    broken_patch(&server, &path, 3 * MIB, 9 * MIB, &data[3 * MIB..7 * MIB]).await;
     // The finished part is recorded; the one that did not fill is given up (S3 keeps none
     // of it), so the upload resumes at the part boundary.
     hoist_tests::eventually("the broken PATCH recorded its part", || {
@@ -623,19 +632,8 @@ async fn a_part_given_up_mid_stream_leaves_no_gap_in_the_part_numbers() {
     .await;
     let data = test_bytes(12 * MIB, 10);
     let path = create(&server, "gapless.bin", data.len()).await;
-    let mut socket = server.connect().await;
-    let head = format!(
-        "PATCH {path} HTTP/1.1\r\nHost: hoist\r\nAuthorization: Bearer {}\r\n\
-         Tus-Resumable: 1.0.0\r\nContent-Type: {PATCH_TYPE}\r\nUpload-Offset: 0\r\n\
-         Content-Length: {}\r\n\r\n",
-        server.token(true),
-        data.len()
-    );
-    use tokio::io::AsyncWriteExt;
-    socket.write_all(head.as_bytes()).await.unwrap();
     // Part 1 whole, part 2 streaming 2 MiB in when the client vanishes.
-    socket.write_all(&data[..7 * MIB]).await.unwrap();
-    drop(socket);
+    broken_patch(&server, &path, 0, data.len(), &data[..7 * MIB]).await;
     hoist_tests::eventually("the broken PATCH recorded part 1", || {
         let (server, path) = (&server, &path);
         async move { offset_of(server, path).await == Some(5 * MIB as u64) }

@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::time::Duration;
 
 /// A running `hoist-server`, killed when dropped.
@@ -16,6 +16,8 @@ pub struct BinaryServer {
     /// Every line it printed up to "listening", JSON or not.
     pub startup_lines: Vec<String>,
     lines: mpsc::Receiver<String>,
+    /// Held by [`BinaryServer::stall_logs`]; the thread reading stdout takes it for every line.
+    reading: Arc<Mutex<()>>,
 }
 
 /// Path of the `hoist-server` binary: `HOIST_SERVER_BIN` when set, else the one built beside
@@ -73,8 +75,11 @@ impl BinaryServer {
         let mut child = command.spawn().expect("hoist-server starts");
         let stdout = child.stdout.take().expect("piped stdout");
         let (sender, lines) = mpsc::channel();
+        let reading = Arc::new(Mutex::new(()));
+        let gate = reading.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _reading = gate.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
                 if sender.send(line).is_err() {
                     break;
                 }
@@ -103,7 +108,16 @@ impl BinaryServer {
             startup_logs,
             startup_lines,
             lines,
+            reading,
         }
+    }
+
+    /// Stops reading the server's stdout until the guard is dropped, as a log collector that
+    /// hangs does: the pipe fills and the server's writes to it block.
+    pub fn stall_logs(&self) -> MutexGuard<'_, ()> {
+        self.reading
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The server's process id.
@@ -130,7 +144,13 @@ impl BinaryServer {
     }
 
     /// Sends SIGTERM and waits for the exit status.
-    pub fn terminate(mut self) -> std::process::ExitStatus {
+    pub fn terminate(self) -> std::process::ExitStatus {
+        self.terminate_and_drain().0
+    }
+
+    /// Sends SIGTERM, waits for the exit, and returns its status with the JSON log lines
+    /// printed since the last drain, up to the last one before the exit.
+    pub fn terminate_and_drain(mut self) -> (std::process::ExitStatus, Vec<serde_json::Value>) {
         let pid = self.child.id().to_string();
         let killed = Command::new("kill")
             .args(["-TERM", &pid])
@@ -138,8 +158,9 @@ impl BinaryServer {
             .expect("kill runs");
         assert!(killed.success());
         let status = self.child.wait().expect("child exits");
-        std::mem::forget(self);
-        status
+        // The reader ends at the closed pipe, so this waits only for lines still in flight.
+        let logs = self.drain_logs(Duration::from_secs(5));
+        (status, logs)
     }
 }
 

@@ -51,6 +51,81 @@ fn binary_serves_the_embedded_store_with_logged_credentials_and_stops_on_sigterm
     assert!(status.success(), "SIGTERM is a clean shutdown: {status:?}");
 }
 
+/// A log collector that stops reading (the pipe to it full) must not stall requests: lines
+/// queue in the server's writer thread, none is dropped, and all reach the collector once it
+/// reads again.
+#[test]
+fn requests_go_on_while_the_log_reader_stalls_and_no_line_is_lost() {
+    const REQUESTS: usize = 2_000;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = BinaryServer::start(
+        dir.path(),
+        &[
+            ("HOIST_STORAGE__EMBEDDED__ROOT", data.to_str().unwrap()),
+            ("HOIST_LIMITS__PER_IP", "off"),
+        ],
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let stall = server.stall_logs();
+    // About 300 bytes a line: 2,000 lines are ten times what a pipe holds (64 KiB).
+    runtime.block_on(async {
+        use futures_util::StreamExt;
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .unwrap();
+        let base = server.base_url.as_str();
+        futures_util::stream::iter(0..REQUESTS)
+            .map(|i| {
+                let client = client.clone();
+                async move {
+                    let response = client
+                        .get(format!("{base}/heartbeat"))
+                        .header("x-correlation-id", format!("stalled-{i}"))
+                        .send()
+                        .await
+                        .unwrap_or_else(|error| {
+                            panic!("request {i} with the log stalled: {error}")
+                        });
+                    assert_eq!(response.status(), 200);
+                }
+            })
+            .buffer_unordered(8)
+            .collect::<Vec<()>>()
+            .await;
+    });
+    drop(stall);
+    let mut served = std::collections::BTreeSet::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while served.len() < REQUESTS && std::time::Instant::now() < deadline {
+        for line in server.drain_logs(std::time::Duration::from_millis(200)) {
+            if line["message"] == "served" {
+                if let Some(id) = line["span"]["correlation_id"].as_str() {
+                    served.insert(id.to_owned());
+                }
+            }
+        }
+    }
+    let missing: Vec<_> = (0..REQUESTS)
+        .map(|i| format!("stalled-{i}"))
+        .filter(|id| !served.contains(id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} lines lost: {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
+    let (status, logs) = server.terminate_and_drain();
+    assert!(status.success(), "{status:?}");
+    assert_eq!(
+        logs.last().map(|line| line["message"].clone()),
+        Some("hoist stopped".into()),
+        "the last line before the exit is written too"
+    );
+}
+
 #[test]
 fn check_config_lists_every_problem_and_fails() {
     let dir = tempfile::tempdir().unwrap();

@@ -33,6 +33,8 @@
 //! `bench tus` instead compares tus uploads (8 MiB and 1 MiB PATCHes) with `PUT /files/object`
 //! of the same 256 MiB through the same gateway.
 //!
+//! `bench rates` runs only the heartbeat and list rates under wrk.
+//!
 //! `bench soak --minutes N` instead runs the soak scenario (`hoist_tests::soak`): N minutes of
 //! mixed load with slow clients, reported every minute.
 
@@ -527,6 +529,13 @@ async fn main() {
             load_average(),
         );
         tus_throughput(&store, &data, repetitions, &mut out).await;
+        println!("{out}");
+        return;
+    }
+    if args.first().map(String::as_str) == Some("rates") {
+        let store = Store::start();
+        let mut out = format!("load average before the run {}\n", load_average());
+        request_rates(&store, &mut out).await;
         println!("{out}");
         return;
     }

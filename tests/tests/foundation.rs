@@ -100,10 +100,10 @@ fn requests_go_on_while_the_log_reader_stalls_and_no_line_is_lost() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while served.len() < REQUESTS && std::time::Instant::now() < deadline {
         for line in server.drain_logs(std::time::Duration::from_millis(200)) {
-            if line["message"] == "served" {
-                if let Some(id) = line["span"]["correlation_id"].as_str() {
-                    served.insert(id.to_owned());
-                }
+            if line["message"] == "served"
+                && let Some(id) = line["span"]["correlation_id"].as_str()
+            {
+                served.insert(id.to_owned());
             }
         }
     }

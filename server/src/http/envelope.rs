@@ -7,7 +7,7 @@ use poem_openapi::types::{ParseFromJSON, ToJSON};
 use super::Refused;
 
 /// Every successful response body: the result under `data`.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 pub struct Data<T: ParseFromJSON + ToJSON> {
     pub data: T,
 }

@@ -12,7 +12,6 @@ use poem::web::Data;
 use poem::{Endpoint, EndpointExt, Request};
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Header, Query};
-use poem_openapi::payload::Json;
 
 pub use payload::{FileForm, RawBody};
 pub use presign::PresignApi;
@@ -23,7 +22,9 @@ use super::objects::StoredObject;
 use crate::audit::Who;
 use crate::auth::{BearerAuth, Level, bearer_token};
 use crate::http::body_limit::buffer_body;
-use crate::http::{self, ApiError, ApiResult, ErrorCode, JsonBody, Refused, SupremeToken, ok};
+use crate::http::{
+    self, ApiError, ApiResult, ErrorCode, JsonAnswer, JsonBody, Refused, SupremeToken, ok,
+};
 use crate::state::AppState;
 use crate::storage::StorageError;
 use crate::storage::delete::KeyList;
@@ -146,10 +147,11 @@ impl FilesApi {
         let bucket = state.buckets.resolve(bucket_name.0.as_deref())?;
         let prefix = prefix.0.as_deref().unwrap_or_default();
         let listing = bucket.list(prefix, &state.settings.list).await?;
-        let items = listing.objects.iter().map(ListedFile::from).collect();
+        let truncated = listing.truncated;
+        let items = listing.objects.into_iter().map(ListedFile::from).collect();
         Ok(ListResponse::Ok(
-            Json(http::Data { data: items }),
-            listing.truncated,
+            JsonAnswer(http::Data { data: items }),
+            truncated,
         ))
     }
 
@@ -200,7 +202,7 @@ impl FilesApi {
         let page = bucket.page(request, &state.settings.list).await?;
         let truncated = page.truncated;
         Ok(PageResponse::Ok(
-            Json(http::Data {
+            JsonAnswer(http::Data {
                 data: FilePage::from(page),
             }),
             truncated,

@@ -58,7 +58,7 @@ use crate::storage::content::{ContentPolicy, StoredType};
 use crate::storage::s3::S3Bucket;
 use crate::storage::{Bucket, StorageError};
 use budget::Budget;
-use buffer::PartBuffer;
+use buffer::BufferPool;
 use multipart::{CleanupContext, MultipartUpload, Part};
 use streamed::Streamed;
 
@@ -73,6 +73,7 @@ const SNIFF_BYTES: usize = 8192;
 /// cleanups still running.
 pub struct Uploads {
     budget: Budget,
+    buffers: Arc<BufferPool>,
     spool_space: spool::SpoolSpace,
     part_size: usize,
     parts_in_flight: usize,
@@ -183,6 +184,9 @@ impl Uploads {
                 settings.max_buffer_bytes,
                 settings.budget_wait,
                 metrics.upload_buffer_bytes.clone(),
+            ),
+            buffers: BufferPool::new(
+                usize::try_from(settings.max_buffer_bytes).unwrap_or(usize::MAX),
             ),
             spool_space: spool::SpoolSpace::new(settings.spool_max_bytes),
             part_size: usize::try_from(settings.part_size).unwrap_or(usize::MAX),
@@ -460,14 +464,19 @@ impl Uploads {
     {
         // A declared length bounds what can still come, so a small upload reserves only
         // what it needs; without one a whole part is reserved.
+        // A short body's buffer is rounded up to a size class, so the next upload of about
+        // its size reuses it; a whole part is always exactly `part_size`.
         let capacity = match size_hint {
-            Some(hint) => usize::try_from(hint.saturating_sub(digest.size))
-                .unwrap_or(usize::MAX)
-                .clamp(first.len().min(self.part_size), self.part_size),
+            Some(hint) => {
+                let left = usize::try_from(hint.saturating_sub(digest.size))
+                    .unwrap_or(usize::MAX)
+                    .clamp(first.len().min(self.part_size), self.part_size);
+                buffer::size_class(left).min(self.part_size)
+            }
             None => self.part_size,
         };
         let mut reservation = self.budget.reserve(capacity).await?;
-        let mut data = PartBuffer::new(capacity)?;
+        let mut data = self.buffers.buffer(capacity)?;
         let mut crc = Crc32c::new();
         let mut next = Some(first);
         while let Some(mut chunk) = next.take() {
@@ -490,7 +499,13 @@ impl Uploads {
                 next = body.next_chunk().await?;
             }
         }
-        digest.crc = digest.crc.combine(crc, data.len());
+        // The first part's CRC is the digest's so far: combining with the CRC of nothing
+        // costs a GF(2) matrix product per bit of length for no change.
+        digest.crc = if digest.size == 0 {
+            crc
+        } else {
+            digest.crc.combine(crc, data.len())
+        };
         digest.size += data.len() as u64;
         Ok(Part {
             data: data.freeze(),

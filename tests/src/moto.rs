@@ -270,20 +270,19 @@ impl DedicatedMoto {
     /// From now on every request must be signed by credentials moto issued (IAM access keys
     /// or STS sessions) and is checked against IAM policies.
     pub async fn require_signatures(&self) {
-        let response = reqwest::Client::new()
-            .post(format!("{}/moto-api/reset-auth", self.endpoint))
-            .body("0")
-            .send()
-            .await
-            .expect("moto reset-auth");
-        assert!(response.status().is_success(), "{}", response.status());
+        self.check_signatures_after("0").await;
     }
 
     /// Switches moto's signature checks off again (it counts actions up to infinity first).
     pub async fn stop_checking_signatures(&self) {
+        self.check_signatures_after("inf").await;
+    }
+
+    /// moto checks signatures once it has served `actions` more requests.
+    async fn check_signatures_after(&self, actions: &str) {
         let response = reqwest::Client::new()
             .post(format!("{}/moto-api/reset-auth", self.endpoint))
-            .body("inf")
+            .body(actions.to_owned())
             .send()
             .await
             .expect("moto reset-auth");

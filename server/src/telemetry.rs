@@ -78,9 +78,10 @@ pub fn init(settings: &TelemetrySettings) -> Result<Telemetry, TelemetryError> {
             std::io::stdout(),
         ));
     let fmt: BoxedLayer = match settings.log_format {
-        LogFormat::Json => tracing_subscriber::fmt::layer()
+        // json-subscriber, not tracing-subscriber's `json()`: the same lines, but span fields
+        // are kept as JSON once instead of re-parsed for every event (the access log line).
+        LogFormat::Json => json_subscriber::fmt::layer()
             .with_writer(writer)
-            .json()
             .with_current_span(true)
             .with_span_list(false)
             .flatten_event(true)

@@ -7,6 +7,7 @@ pub mod binary;
 pub mod form;
 pub mod moto;
 pub mod peers;
+pub mod presign;
 pub mod proxy;
 pub mod server;
 pub mod soak;

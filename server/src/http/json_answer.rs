@@ -8,37 +8,35 @@
 use poem::http::header;
 use poem::{IntoResponse, Response};
 use poem_openapi::ApiResponse;
-use poem_openapi::payload::Payload;
-use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, MetaSchemaRef, Registry};
-use poem_openapi::types::Type;
+use poem_openapi::payload::{Json, Payload};
+use poem_openapi::registry::{MetaResponses, MetaSchemaRef, Registry};
+use poem_openapi::types::{ToJSON, Type};
 use serde::Serialize;
 
 use super::ApiError;
 
-/// poem-openapi's `Json` media type, so the spec and the header stay as they were.
-const CONTENT_TYPE: &str = "application/json; charset=utf-8";
-
-/// A JSON answer, with the media type and schema poem-openapi's `Json<T>` documents.
+/// A JSON answer, documented exactly as poem-openapi's `Json<T>` (media type, schema,
+/// response), which each item below hands on to.
 #[derive(Debug)]
 pub struct JsonAnswer<T>(pub T);
 
 impl<T: Type> Payload for JsonAnswer<T> {
-    const CONTENT_TYPE: &'static str = CONTENT_TYPE;
+    const CONTENT_TYPE: &'static str = Json::<T>::CONTENT_TYPE;
 
     fn schema_ref() -> MetaSchemaRef {
-        T::schema_ref()
+        Json::<T>::schema_ref()
     }
 
     fn register(registry: &mut Registry) {
-        T::register(registry);
+        <Json<T> as Payload>::register(registry);
     }
 }
 
-impl<T: Serialize + Send> IntoResponse for JsonAnswer<T> {
+impl<T: Type + Serialize + Send> IntoResponse for JsonAnswer<T> {
     fn into_response(self) -> Response {
         match serde_json::to_vec(&self.0) {
             Ok(body) => Response::builder()
-                .header(header::CONTENT_TYPE, CONTENT_TYPE)
+                .header(header::CONTENT_TYPE, Self::CONTENT_TYPE)
                 .body(body),
             // Only a map with non-string keys fails, which no answer type has.
             Err(error) => ApiError::internal(error).into_response(),
@@ -46,23 +44,12 @@ impl<T: Serialize + Send> IntoResponse for JsonAnswer<T> {
     }
 }
 
-impl<T: Type + Serialize + Send> ApiResponse for JsonAnswer<T> {
+impl<T: ToJSON + Serialize + Send> ApiResponse for JsonAnswer<T> {
     fn meta() -> MetaResponses {
-        MetaResponses {
-            responses: vec![MetaResponse {
-                description: "",
-                status: Some(200),
-                status_range: None,
-                content: vec![MetaMediaType {
-                    content_type: <Self as Payload>::CONTENT_TYPE,
-                    schema: <Self as Payload>::schema_ref(),
-                }],
-                headers: vec![],
-            }],
-        }
+        Json::<T>::meta()
     }
 
     fn register(registry: &mut Registry) {
-        T::register(registry);
+        <Json<T> as ApiResponse>::register(registry);
     }
 }

@@ -6,33 +6,9 @@
 
 use std::time::{Duration, SystemTime};
 
+use hoist_tests::presign::{presign, use_url};
 use hoist_tests::{TestServer, moto, send, sha256_base64, test_bytes};
-use reqwest::Method;
-use serde_json::{Value, json};
-
-/// `POST /files/presign` with `token`.
-async fn presign(server: &TestServer, token: &str, body: Value) -> hoist_tests::answer::Answer {
-    send(
-        server
-            .request(Method::POST, "/files/presign", Some(token))
-            .json(&body),
-    )
-    .await
-}
-
-/// Sends `method` to a presigned URL with the headers Hoist said to send.
-async fn use_url(data: &Value, body: Option<Vec<u8>>) -> reqwest::Response {
-    let method = Method::from_bytes(data["method"].as_str().expect("a method").as_bytes())
-        .expect("an HTTP method");
-    let mut request = reqwest::Client::new().request(method, data["url"].as_str().expect("a url"));
-    for (name, value) in data["headers"].as_object().expect("a header map") {
-        request = request.header(name, value.as_str().expect("text"));
-    }
-    if let Some(body) = body {
-        request = request.body(body);
-    }
-    request.send().await.expect("the store answers")
-}
+use serde_json::json;
 
 fn seconds_until(rfc3339: &str) -> i64 {
     let at = humantime::parse_rfc3339(rfc3339).expect("expiresAt is RFC 3339");

@@ -4,6 +4,7 @@
 use bytes::Bytes;
 use hoist_server::config::BucketRoute;
 use hoist_tests::moto::{self, DedicatedMoto};
+use hoist_tests::presign::{presign, use_url};
 use hoist_tests::{TestServer, assert_client_error, s3_client, test_bytes};
 
 use super::PART;
@@ -172,27 +173,17 @@ async fn an_alias_with_a_role_arn_signs_its_calls_with_assumed_role_credentials(
     // header and answers 500), so its checks go off for this last part; the embedded store's
     // presign tests (s3s checks query signatures) cover the signature itself.
     moto.stop_checking_signatures().await;
-    let presigned = hoist_tests::send(
-        server
-            .request(
-                reqwest::Method::POST,
-                "/files/presign",
-                Some(&server.token(true)),
-            )
-            .json(&serde_json::json!({
-                "bucketName": "tmol", "key": "role/direct.txt", "method": "PUT",
-            })),
+    let presigned = presign(
+        &server,
+        &server.token(true),
+        serde_json::json!({"bucketName": "tmol", "key": "role/direct.txt", "method": "PUT"}),
     )
     .await;
-    let url = presigned.data()["url"].as_str().expect("a url").to_owned();
+    let url = presigned.data()["url"].as_str().expect("a url");
     assert!(url.contains("X-Amz-Credential=ASIA"), "{url}");
     assert!(!url.contains(&access_key), "not the user's own key: {url}");
     assert!(url.contains("X-Amz-Security-Token="), "{url}");
-    let mut put = reqwest::Client::new().put(&url).body("from the phone");
-    for (name, value) in presigned.data()["headers"].as_object().expect("headers") {
-        put = put.header(name, value.as_str().expect("text"));
-    }
-    let stored = put.send().await.expect("moto answers");
+    let stored = use_url(presigned.data(), Some(b"from the phone".to_vec())).await;
     assert!(stored.status().is_success(), "{}", stored.status());
     let got = reader
         .get_object()

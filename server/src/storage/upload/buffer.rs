@@ -115,6 +115,12 @@ impl AsRef<[u8]> for Pooled {
     }
 }
 
+impl AsMut<[u8]> for Pooled {
+    fn as_mut(&mut self) -> &mut [u8] {
+        self.map.as_deref_mut().unwrap_or_default()
+    }
+}
+
 impl Drop for Pooled {
     fn drop(&mut self) {
         if let Some(map) = self.map.take() {
@@ -140,12 +146,7 @@ impl PartBuffer {
 
     /// Appends `bytes`, which must fit.
     pub fn extend_from_slice(&mut self, bytes: &[u8]) {
-        let map = self
-            .map
-            .map
-            .as_mut()
-            .expect("a buffer in use holds its map");
-        map[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.map.as_mut()[self.len..self.len + bytes.len()].copy_from_slice(bytes);
         self.len += bytes.len();
     }
 

@@ -463,9 +463,8 @@ impl Uploads {
         S: Stream<Item = Result<Bytes, UploadError>> + Unpin + Send,
     {
         // A declared length bounds what can still come, so a small upload reserves only
-        // what it needs; without one a whole part is reserved.
-        // A short body's buffer is rounded up to a size class, so the next upload of about
-        // its size reuses it; a whole part is always exactly `part_size`.
+        // what it needs, rounded up to a size class so the next upload of about its size
+        // reuses the buffer; without a length (and for a whole part) exactly `part_size`.
         let capacity = match size_hint {
             Some(hint) => {
                 let left = usize::try_from(hint.saturating_sub(digest.size))

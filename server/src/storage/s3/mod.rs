@@ -53,6 +53,16 @@ pub struct S3Bucket {
     signer: Option<SharedCredentialsProvider>,
 }
 
+/// Pauses before reading a small object again whose body failed its checksum or broke off
+/// (see [`S3Bucket::get_versioned`]): 155 ms in all, then the error stands.
+const TORN_READ_RETRIES: [Duration; 5] = [
+    Duration::from_millis(5),
+    Duration::from_millis(10),
+    Duration::from_millis(20),
+    Duration::from_millis(40),
+    Duration::from_millis(80),
+];
+
 /// How long a readiness probe waits for a bucket.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -435,13 +445,15 @@ impl S3Bucket {
         }
     }
 
-    /// A small object and its ETag, or `None` when there is no such key.
+    /// A small object and its ETag, or `None` when there is no such key. A body that fails
+    /// its checksum is read again a few times (the state of a tus upload, read while another
+    /// replica replaces it).
     pub async fn get_versioned(
         &self,
         key: &str,
         max_bytes: u64,
     ) -> Result<Option<(Bytes, String)>, StorageError> {
-        let mut read_again = true;
+        let mut retries = TORN_READ_RETRIES.iter();
         loop {
             let output = match self
                 .client
@@ -471,8 +483,13 @@ impl S3Bucket {
                 Ok(data) => return Ok(Some((data.into_bytes(), etag))),
                 // The body broke off or did not match the checksum the store sent with it: an
                 // object replaced while it was read, on a store whose replacement is not
-                // atomic (s3s-fs renames the bytes, then writes their checksum). Once more.
-                Err(_) if std::mem::take(&mut read_again) => continue,
+                // atomic (s3s-fs renames the bytes, then writes their checksum, and a read in
+                // between gets the new bytes with the old checksum, again and again while
+                // writes follow one another). Again, a little later each time.
+                Err(_) if let Some(pause) = retries.next() => {
+                    tokio::time::sleep(*pause).await;
+                    continue;
+                }
                 Err(error) => return Err(StorageError::Unavailable(Box::new(error))),
             }
         }
@@ -783,6 +800,79 @@ mod tests {
                 },
             ]
         );
+    }
+
+    /// A reader of a small object that another request keeps replacing always gets one
+    /// whole version: on s3s-fs a replacement renames the bytes first and writes their
+    /// checksum after, so a read between the two sees a body that fails its checksum.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_small_object_replaced_while_it_is_read_is_read_whole() {
+        let root = std::env::temp_dir().join(format!("hoist-torn-{}", uuid::Uuid::new_v4()));
+        let store = crate::storage::embedded::EmbeddedS3::start(&crate::config::EmbeddedStorage {
+            enabled: true,
+            root: root.clone(),
+            bind: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        })
+        .await
+        .unwrap();
+        let sdk = SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let bucket = S3Bucket::new(
+            &sdk,
+            Connection {
+                bucket: "torn".into(),
+                region: "us-east-1".into(),
+                endpoint: Some(store.endpoint.clone()),
+                force_path_style: true,
+                credentials: Some(store.credentials()),
+                embedded: true,
+            },
+        );
+        bucket.ensure_exists().await.unwrap();
+        let version = |n: usize| Bytes::from(format!("{n:0>2048}"));
+        let mut etag = bucket
+            .put_if("state.json", version(0), "application/json", None)
+            .await
+            .unwrap();
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let (bucket, done) = (bucket.clone(), done.clone());
+            tokio::spawn(async move {
+                let mut writes = 0;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    writes += 1;
+                    etag = bucket
+                        .put_if(
+                            "state.json",
+                            version(writes),
+                            "application/json",
+                            etag.as_deref(),
+                        )
+                        .await
+                        .unwrap()
+                        .map(Some)
+                        .expect("one writer: the condition holds");
+                }
+                writes
+            })
+        };
+        for read in 0..60 {
+            let (body, _) = bucket
+                .get_versioned("state.json", 4096)
+                .await
+                .unwrap_or_else(|error| panic!("read {read} failed: {error:?}"))
+                .expect("the object exists throughout");
+            assert!(
+                body.len() == 2048 && body.iter().all(u8::is_ascii_digit),
+                "a whole version"
+            );
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        let writes = writer.await.unwrap();
+        assert!(writes > 10, "the writes overlapped the reads ({writes})");
+        drop(store);
+        std::fs::remove_dir_all(root).unwrap();
     }
 
     #[test]

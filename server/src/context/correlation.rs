@@ -17,8 +17,11 @@ pub fn current() -> String {
 }
 
 /// Runs `fut` with `id` as the current correlation id.
-pub async fn scope<F: Future>(id: String, fut: F) -> F::Output {
-    CORRELATION_ID.scope(id, fut).await
+///
+/// tokio's own future, not an `async fn` around it: a wrapper would hold `fut` twice (as its
+/// argument and inside the scope), and every request's future is moved around whole.
+pub fn scope<F: Future>(id: String, fut: F) -> impl Future<Output = F::Output> {
+    CORRELATION_ID.scope(id, fut)
 }
 
 /// The id a client sent, if it is sane, or a new one. Client ids are echoed into logs and

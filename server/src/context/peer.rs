@@ -21,6 +21,9 @@ pub fn of(req: &Request) -> Option<String> {
 }
 
 /// Runs `fut` with `client` as the current client address.
-pub async fn scope<F: Future>(client: Option<String>, fut: F) -> F::Output {
-    CLIENT.scope(client, fut).await
+///
+/// tokio's own future, not an `async fn` around it: a wrapper would hold `fut` twice (as its
+/// argument and inside the scope), and every request's future is moved around whole.
+pub fn scope<F: Future>(client: Option<String>, fut: F) -> impl Future<Output = F::Output> {
+    CLIENT.scope(client, fut)
 }

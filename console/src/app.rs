@@ -57,6 +57,9 @@ pub struct App {
     pub quit: bool,
     /// Unfinished uploads of an earlier run, until resumed.
     pub resumable: Vec<crate::resume::Resumable>,
+    /// Text to put on the terminal's clipboard, taken by the event loop (see
+    /// [`crate::clipboard`]): the terminal is the loop's, not the app's.
+    pub clipboard: Option<String>,
 }
 
 impl App {
@@ -75,6 +78,7 @@ impl App {
             modal: None,
             uploads: UploadQueue::default(),
             status: None,
+            clipboard: None,
             quit: false,
             resumable: Vec::new(),
         };
@@ -200,7 +204,15 @@ impl App {
             Msg::Presigned { key, result } => {
                 match result {
                     Ok((url, until)) => {
-                        self.status = Some(Status::Info(format!("{key} (until {until}): {url}")));
+                        let copied = if url.len() <= crate::clipboard::MAX_TEXT {
+                            "copied to the clipboard (OSC 52)"
+                        } else {
+                            "too long for the clipboard"
+                        };
+                        self.status = Some(Status::Info(format!(
+                            "{key} (until {until}; {copied}): {url}"
+                        )));
+                        self.clipboard = Some(url);
                     }
                     Err(failure) => self.fail(&format!("cannot presign {key}"), &failure),
                 }

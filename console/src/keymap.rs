@@ -56,7 +56,7 @@ impl Action {
             Action::Buckets => "buckets",
             Action::Activity => "activity: the audit trail",
             Action::Resume => "resume the unfinished uploads of an earlier run",
-            Action::OpenUrl => "presigned download URL of the current object",
+            Action::OpenUrl => "presigned download URL of the current object, to the clipboard",
             Action::Cancel => "close / cancel upload / dismiss message",
         }
     }

@@ -3,6 +3,7 @@
 //! with completion [`msg::Msg`]s, so tests can drive the whole app without a network.
 
 pub mod app;
+pub mod clipboard;
 pub mod executor;
 pub mod input;
 pub mod keymap;

@@ -88,6 +88,12 @@ async fn main() -> ExitCode {
         for command in app.update(msg) {
             executor.run(command);
         }
+        if let Some(text) = app.clipboard.take() {
+            // Between two frames, so the sequence cannot land inside one.
+            if let Err(error) = hoist_console::clipboard::copy(terminal.backend_mut(), &text) {
+                break Err(error);
+            }
+        }
         if app.quit {
             break Ok(());
         }

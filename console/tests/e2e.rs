@@ -395,6 +395,12 @@ async fn a_large_upload_goes_through_tus_and_resumes_after_an_interruption() {
         unreachable!()
     };
     let url = text.rsplit(' ').next().unwrap();
+    assert!(text.contains("copied to the clipboard"), "{text}");
+    assert_eq!(
+        second.app.clipboard.as_deref(),
+        Some(url),
+        "the same URL for the terminal's clipboard"
+    );
     let fetched = reqwest::get(url).await.unwrap();
     assert_eq!(fetched.status(), 200, "{url}");
     assert!(fetched.bytes().await.unwrap() == data);

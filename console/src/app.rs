@@ -205,7 +205,7 @@ impl App {
                 match result {
                     Ok((url, until)) => {
                         let copied = if url.len() <= crate::clipboard::MAX_TEXT {
-                            "copied to the clipboard (OSC 52)"
+                            "sent to the terminal's clipboard (OSC 52)"
                         } else {
                             "too long for the clipboard"
                         };

@@ -395,7 +395,7 @@ async fn a_large_upload_goes_through_tus_and_resumes_after_an_interruption() {
         unreachable!()
     };
     let url = text.rsplit(' ').next().unwrap();
-    assert!(text.contains("copied to the clipboard"), "{text}");
+    assert!(text.contains("sent to the terminal's clipboard"), "{text}");
     assert_eq!(
         second.app.clipboard.as_deref(),
         Some(url),

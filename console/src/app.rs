@@ -204,7 +204,7 @@ impl App {
             Msg::Presigned { key, result } => {
                 match result {
                     Ok((url, until)) => {
-                        let copied = if url.len() <= crate::clipboard::MAX_TEXT {
+                        let copied = if crate::clipboard::fits(&url) {
                             "sent to the terminal's clipboard (OSC 52)"
                         } else {
                             "too long for the clipboard"

@@ -11,10 +11,15 @@ use base64::Engine;
 /// lower), and a presigned URL is a few hundred bytes.
 pub const MAX_TEXT: usize = 64 * 1024;
 
-/// The OSC 52 sequence that sets the clipboard (`c`) to `text`, or `None` when it is longer
-/// than [`MAX_TEXT`].
+/// Whether `text` is short enough to be sent (see [`MAX_TEXT`]).
+pub fn fits(text: &str) -> bool {
+    text.len() <= MAX_TEXT
+}
+
+/// The OSC 52 sequence that sets the clipboard (`c`) to `text`, or `None` when it does not
+/// [`fits`].
 pub fn osc52(text: &str) -> Option<String> {
-    (text.len() <= MAX_TEXT).then(|| {
+    fits(text).then(|| {
         format!(
             "\x1b]52;c;{}\x07",
             base64::engine::general_purpose::STANDARD.encode(text)

@@ -842,7 +842,7 @@ mod tests {
                 let mut writes = 0;
                 while !done.load(std::sync::atomic::Ordering::Relaxed) {
                     writes += 1;
-                    etag = bucket
+                    let written = bucket
                         .put_if(
                             "state.json",
                             version(writes),
@@ -850,9 +850,8 @@ mod tests {
                             etag.as_deref(),
                         )
                         .await
-                        .unwrap()
-                        .map(Some)
-                        .expect("one writer: the condition holds");
+                        .unwrap();
+                    etag = Some(written.expect("one writer: the condition holds"));
                 }
                 writes
             })

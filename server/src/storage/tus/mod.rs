@@ -23,7 +23,7 @@ use std::time::{Instant, SystemTime};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::{Bytes, BytesMut};
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt, stream};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
@@ -39,6 +39,10 @@ use state::{
     Lease, MAX_PARTS, MAX_PIECES, MAX_STATE_BYTES, PartRecord, TailRecord, epoch_secs,
     epoch_secs_ceil,
 };
+
+/// Tail pieces read at once when they start a part. Together they are shorter than a part,
+/// which the PATCH has reserved twice over (see `Appending::run`).
+const PIECE_READS: usize = 4;
 
 /// A tus upload to create.
 #[derive(Debug, Clone)]
@@ -592,8 +596,10 @@ impl Appending<'_> {
         };
         self.open_part = Some(number);
         let mut put = Streamed::start(size, deadline, None, (), call);
-        if !pieces.is_empty() {
-            put.push(self.assemble(pieces, Bytes::new()).await?).await?;
+        // Each piece goes on to S3 as soon as it is read, while the next ones are read.
+        let mut read = std::pin::pin!(self.read_pieces(pieces));
+        while let Some(piece) = read.next().await {
+            put.push(piece?).await?;
         }
         Ok(Filling::Streaming { number, size, put })
     }
@@ -620,24 +626,39 @@ impl Appending<'_> {
             .sum::<usize>()
             + rest.len();
         let mut bytes = BytesMut::with_capacity(total);
-        for piece in pieces {
-            let read = self
-                .bucket
-                .store
-                .get_object_bytes(&piece.key, piece.size)
-                .await?;
-            if read.len() as u64 != piece.size {
-                return Err(TusError::Corrupt(format!(
-                    "the tail piece {} has {} bytes, not {}",
-                    piece.key,
-                    read.len(),
-                    piece.size
-                )));
-            }
-            bytes.extend_from_slice(&read);
+        let mut read = std::pin::pin!(self.read_pieces(pieces));
+        while let Some(piece) = read.next().await {
+            bytes.extend_from_slice(&piece?);
         }
         bytes.extend_from_slice(&rest);
         Ok(bytes.freeze())
+    }
+
+    /// The tail pieces' bytes, in order, with up to [`PIECE_READS`] reads in flight: a part
+    /// gathered from 1 MiB PATCHes has seven pieces before the PATCH that fills it, and one
+    /// read after another would wait for seven first bytes in turn.
+    fn read_pieces<'p>(
+        &'p self,
+        pieces: &'p [TailRecord],
+    ) -> impl Stream<Item = Result<Bytes, TusError>> + 'p {
+        stream::iter(pieces)
+            .map(move |piece| async move {
+                let read = self
+                    .bucket
+                    .store
+                    .get_object_bytes(&piece.key, piece.size)
+                    .await?;
+                if read.len() as u64 != piece.size {
+                    return Err(TusError::Corrupt(format!(
+                        "the tail piece {} has {} bytes, not {}",
+                        piece.key,
+                        read.len(),
+                        piece.size
+                    )));
+                }
+                Ok(read)
+            })
+            .buffered(PIECE_READS)
     }
 
     /// Uploads one part at the next free number.

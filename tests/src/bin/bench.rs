@@ -31,7 +31,8 @@
 //! `GET /files/list` of 1,000 objects under wrk (when installed: `apt-get install wrk`).
 //!
 //! `bench tus` instead compares tus uploads (8 MiB and 1 MiB PATCHes) with `PUT /files/object`
-//! of the same 256 MiB through the same gateway.
+//! of the same 256 MiB through the same gateway, and with a direct PUT and a direct multipart
+//! upload of them to the store.
 //!
 //! `bench rates` runs only the heartbeat and list rates under wrk.
 //!
@@ -556,6 +557,10 @@ async fn main() {
     println!("{out}");
 }
 
+/// [`tus_throughput`]'s marks for the ways that bypass Hoist.
+const DIRECT_PUT: usize = usize::MAX;
+const DIRECT_MULTIPART: usize = usize::MAX - 1;
+
 /// tus uploads against `PUT /files/object` of the same 256 MiB through the same gateway,
 /// interleaved: PATCHes of 8 MiB (a part each) and of 1 MiB (what tus-js-client and tuspy
 /// send by default, gathered into parts through the bucket's tail object).
@@ -563,10 +568,18 @@ async fn tus_throughput(store: &Store, data: &Bytes, repetitions: usize, out: &m
     let gateway = Gateway::start(store, &[]).await;
     let size = 256 * MIB;
     let body = data.slice(..size);
+    // Chunk sizes; 0 is `PUT /files/object`, and the direct ways send the same bytes straight
+    // to the store: a tus upload is one multipart upload, which s3s-fs completes by reading
+    // and hashing every part again, so direct multipart is the like-for-like ceiling.
     let ways = [
         ("PUT /files/object", 0),
         ("tus, 8 MiB PATCHes", 8 * MIB),
         ("tus, 1 MiB PATCHes", MIB),
+        ("direct PUT (no Hoist)", DIRECT_PUT),
+        (
+            "direct multipart, 8 MiB parts, 4 in flight (no Hoist)",
+            DIRECT_MULTIPART,
+        ),
     ];
     let mut runs: Vec<(usize, Run)> = Vec::new();
     for rep in 0..repetitions {
@@ -575,10 +588,17 @@ async fn tus_throughput(store: &Store, data: &Bytes, repetitions: usize, out: &m
             let key = format!("bench-tus-{way}-{rep}");
             let (gateway_before, store_before) = (gateway.cpu(), store.cpu());
             let started = Instant::now();
-            if *chunk == 0 {
-                gateway.put(&key, body.clone()).await;
-            } else {
-                gateway.tus(&key, body.clone(), *chunk).await;
+            match *chunk {
+                0 => {
+                    gateway.put(&key, body.clone()).await;
+                }
+                DIRECT_PUT => {
+                    store.put(&key, body.clone()).await;
+                }
+                DIRECT_MULTIPART => {
+                    store.multipart(&key, body.clone()).await;
+                }
+                chunk => gateway.tus(&key, body.clone(), chunk).await,
             }
             runs.push((
                 way,
@@ -602,15 +622,24 @@ async fn tus_throughput(store: &Store, data: &Bytes, repetitions: usize, out: &m
     };
     let rate = |way| (size / MIB) as f64 / of(way, |run| run.seconds);
     let gib = size as f64 / (1024 * MIB) as f64;
+    let multipart = ways
+        .iter()
+        .position(|(_, chunk)| *chunk == DIRECT_MULTIPART)
+        .expect("a direct multipart way");
     out.push_str(
-        "| 256 MiB through Hoist | MiB/s | / PUT /files/object | gateway CPU-s per GiB | store CPU-s per GiB |\n|---|---:|---:|---:|---:|\n",
+        "| 256 MiB | MiB/s | / PUT /files/object | / direct multipart | gateway CPU-s per GiB | store CPU-s per GiB |\n|---|---:|---:|---:|---:|---:|\n",
     );
-    for (way, (name, _)) in ways.iter().enumerate() {
+    for (way, (name, chunk)) in ways.iter().enumerate() {
+        let gateway = if matches!(*chunk, DIRECT_PUT | DIRECT_MULTIPART) {
+            "–".to_owned()
+        } else {
+            format!("{:.2}", of(way, |run| run.gateway_cpu) / gib)
+        };
         out.push_str(&format!(
-            "| {name} | {:.0} | {:.2} | {:.2} | {:.2} |\n",
+            "| {name} | {:.0} | {:.2} | {:.2} | {gateway} | {:.2} |\n",
             rate(way),
             rate(way) / rate(0),
-            of(way, |run| run.gateway_cpu) / gib,
+            rate(way) / rate(multipart),
             of(way, |run| run.store_cpu) / gib,
         ));
     }

@@ -488,7 +488,16 @@ impl Appending<'_> {
                 }
                 let full = match &mut filling {
                     Filling::Buffer(buffer) => {
-                        let take = (target as usize - held - buffer.len()).min(chunk.len());
+                        let room = target as usize - held - buffer.len();
+                        let take = room.min(chunk.len());
+                        if buffer.capacity() == 0 {
+                            // All it will hold, when the body declared its length: one
+                            // allocation instead of a copy at every doubling.
+                            let left = to_come.map_or(take, |left| {
+                                usize::try_from(left).unwrap_or(usize::MAX).min(room)
+                            });
+                            buffer.reserve(left);
+                        }
                         buffer.extend_from_slice(&chunk.split_to(take));
                         held + buffer.len() == target as usize
                     }

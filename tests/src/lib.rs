@@ -23,6 +23,18 @@ pub use answer::{Answer, assert_client_error, assert_error, send};
 pub use server::{TestServer, test_settings};
 pub use store::StandaloneStore;
 
+/// The value of the Prometheus sample named exactly `series` (its name and labels, as
+/// `/metrics` writes them) in `metrics`, or `None` when there is no such sample.
+pub fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics.lines().find_map(|line| {
+        line.strip_prefix(series)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
+    })
+}
+
 /// `len` bytes that differ with `seed` and do not repeat at part boundaries (xorshift).
 pub fn test_bytes(len: usize, seed: u64) -> Bytes {
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;

@@ -326,10 +326,7 @@ impl Gateway {
             .text()
             .await
             .expect("/metrics text");
-        text.lines()
-            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
-            .and_then(|value| value.trim().parse().ok())
-            .unwrap_or_else(|| panic!("{name} is not in /metrics"))
+        hoist_tests::sample(&text, name).unwrap_or_else(|| panic!("{name} is not in /metrics"))
     }
 
     /// Starts the peak RSS (`VmHWM`) over from the current RSS.

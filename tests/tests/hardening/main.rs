@@ -93,10 +93,7 @@ impl Hoist {
 
 /// A metric's value in Prometheus text (0 when absent).
 pub fn metric(text: &str, series: &str) -> u64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(series))
-        .and_then(|rest| rest.trim().parse::<f64>().ok())
-        .map_or(0, |value| value as u64)
+    hoist_tests::sample(text, series).map_or(0, |value| value as u64)
 }
 
 fn rss_of(pid: u32) -> u64 {

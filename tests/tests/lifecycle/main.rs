@@ -20,8 +20,5 @@ fn webhook(url: &str) -> TriggerRoute {
 
 /// The value of a Prometheus sample whose line starts with `series` (0 when absent).
 fn sample(metrics: &str, series: &str) -> f64 {
-    metrics
-        .lines()
-        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
-        .unwrap_or(0.0)
+    hoist_tests::sample(metrics, series).unwrap_or(0.0)
 }

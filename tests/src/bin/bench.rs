@@ -582,9 +582,18 @@ async fn main() {
     println!("{out}");
 }
 
-/// [`tus_throughput`]'s marks for the ways that bypass Hoist.
-const DIRECT_PUT: usize = usize::MAX;
-const DIRECT_MULTIPART: usize = usize::MAX - 1;
+/// A way [`tus_throughput`] sends its 256 MiB.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TusWay {
+    /// `PUT /files/object`.
+    Put,
+    /// A tus upload in PATCHes of this many bytes.
+    Tus(usize),
+    /// One presigned PUT straight to the store.
+    DirectPut,
+    /// 8 MiB parts, 4 in flight, straight to the store.
+    DirectMultipart,
+}
 
 /// tus uploads against `PUT /files/object` of the same 256 MiB through the same gateway,
 /// interleaved: PATCHes of 8 MiB (a part each) and of 1 MiB (what tus-js-client and tuspy
@@ -593,37 +602,37 @@ async fn tus_throughput(store: &Store, data: &Bytes, repetitions: usize, out: &m
     let gateway = Gateway::start(store, &[]).await;
     let size = 256 * MIB;
     let body = data.slice(..size);
-    // Chunk sizes; 0 is `PUT /files/object`, and the direct ways send the same bytes straight
-    // to the store: a tus upload is one multipart upload, which s3s-fs completes by reading
-    // and hashing every part again, so direct multipart is the like-for-like ceiling.
+    // The direct ways send the same bytes straight to the store: a tus upload is one
+    // multipart upload, which s3s-fs completes by reading and hashing every part again, so
+    // direct multipart is the like-for-like ceiling.
     let ways = [
-        ("PUT /files/object", 0),
-        ("tus, 8 MiB PATCHes", 8 * MIB),
-        ("tus, 1 MiB PATCHes", MIB),
-        ("direct PUT (no Hoist)", DIRECT_PUT),
+        ("PUT /files/object", TusWay::Put),
+        ("tus, 8 MiB PATCHes", TusWay::Tus(8 * MIB)),
+        ("tus, 1 MiB PATCHes", TusWay::Tus(MIB)),
+        ("direct PUT (no Hoist)", TusWay::DirectPut),
         (
             "direct multipart, 8 MiB parts, 4 in flight (no Hoist)",
-            DIRECT_MULTIPART,
+            TusWay::DirectMultipart,
         ),
     ];
     let mut runs: Vec<(usize, Run)> = Vec::new();
     for rep in 0..repetitions {
         eprintln!("bench: tus, repetition {}", rep + 1);
-        for (way, (_, chunk)) in ways.iter().enumerate() {
+        for (way, (_, how)) in ways.iter().enumerate() {
             let key = format!("bench-tus-{way}-{rep}");
             let (gateway_before, store_before) = (gateway.cpu(), store.cpu());
             let started = Instant::now();
-            match *chunk {
-                0 => {
+            match *how {
+                TusWay::Put => {
                     gateway.put(&key, body.clone()).await;
                 }
-                DIRECT_PUT => {
+                TusWay::Tus(chunk) => gateway.tus(&key, body.clone(), chunk).await,
+                TusWay::DirectPut => {
                     store.put(&key, body.clone()).await;
                 }
-                DIRECT_MULTIPART => {
+                TusWay::DirectMultipart => {
                     store.multipart(&key, body.clone()).await;
                 }
-                chunk => gateway.tus(&key, body.clone(), chunk).await,
             }
             runs.push((
                 way,
@@ -649,13 +658,13 @@ async fn tus_throughput(store: &Store, data: &Bytes, repetitions: usize, out: &m
     let gib = size as f64 / (1024 * MIB) as f64;
     let multipart = ways
         .iter()
-        .position(|(_, chunk)| *chunk == DIRECT_MULTIPART)
+        .position(|(_, how)| *how == TusWay::DirectMultipart)
         .expect("a direct multipart way");
     out.push_str(
         "| 256 MiB | MiB/s | / PUT /files/object | / direct multipart | gateway CPU-s per GiB | store CPU-s per GiB |\n|---|---:|---:|---:|---:|---:|\n",
     );
-    for (way, (name, chunk)) in ways.iter().enumerate() {
-        let gateway = if matches!(*chunk, DIRECT_PUT | DIRECT_MULTIPART) {
+    for (way, (name, how)) in ways.iter().enumerate() {
+        let gateway = if matches!(how, TusWay::DirectPut | TusWay::DirectMultipart) {
             "–".to_owned()
         } else {
             format!("{:.2}", of(way, |run| run.gateway_cpu) / gib)

@@ -54,12 +54,22 @@ pub struct S3Bucket {
 }
 
 /// Pauses before reading a small object again whose body failed its checksum or broke off
-/// (see [`S3Bucket::get_versioned`]): 155 ms in all, then the error stands.
-const TORN_READ_RETRIES: [Duration; 5] = [
+/// (see [`S3Bucket::get_versioned`]): 715 ms in all, then the error stands. Each read lands
+/// in a torn window on its own chance: with a writer replacing the object back to back on a
+/// loaded machine, six reads were not enough (the unit test below failed 2 to 3 runs in 12
+/// of the library's tests), thirteen are. S3 replaces atomically and never gets here.
+const TORN_READ_RETRIES: [Duration; 12] = [
     Duration::from_millis(5),
     Duration::from_millis(10),
     Duration::from_millis(20),
     Duration::from_millis(40),
+    Duration::from_millis(80),
+    Duration::from_millis(80),
+    Duration::from_millis(80),
+    Duration::from_millis(80),
+    Duration::from_millis(80),
+    Duration::from_millis(80),
+    Duration::from_millis(80),
     Duration::from_millis(80),
 ];
 

@@ -83,7 +83,7 @@ impl Bucket {
     /// outage never hides which keys are gone; only when every chunk fails is the request an
     /// error.
     ///
-    /// On the embedded store, keys it cannot hold (see `embedded_keys`) are reported as
+    /// On the embedded store, keys it cannot hold (see `embedded::keys`) are reported as
     /// failed without a call, and a chunk that still fails as a whole is retried key by key:
     /// s3s-fs deletes a chunk's keys one after the other and gives up at the first it cannot,
     /// so a whole-chunk failure there may follow a partial delete, which must be reported

@@ -10,7 +10,6 @@ pub(crate) mod checksum;
 pub(crate) mod content;
 pub(crate) mod delete;
 pub mod embedded;
-mod embedded_keys;
 mod error;
 pub(crate) mod keys;
 mod lifecycle;
@@ -32,8 +31,7 @@ use futures_util::future::join_all;
 use crate::aws;
 use crate::config::Settings;
 use content::{ContentPolicy, TypePattern};
-use embedded::EmbeddedS3;
-use embedded_keys::EmbeddedLayout;
+use embedded::{EmbeddedLayout, EmbeddedS3};
 use s3::{Connection, S3Bucket};
 
 /// One configured alias and the bucket behind it; a clone shares the client.

@@ -1,6 +1,11 @@
 //! The embedded S3-compatible store: s3s-fs served in-process on a loopback port, so a
 //! development run needs no AWS and still goes through aws-sdk-s3 like production.
 
+mod keys;
+mod locked;
+
+pub(super) use keys::EmbeddedLayout;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -52,7 +57,7 @@ impl EmbeddedS3 {
             .map_err(|e| embedded("cannot open", &format!("{e:?}")))?;
         let access_key_id = format!("HOIST{}", &random_hex()[..15]).to_uppercase();
         let secret_access_key = SecretString::from(format!("{}{}", random_hex(), random_hex()));
-        let mut builder = S3ServiceBuilder::new(fs);
+        let mut builder = S3ServiceBuilder::new(locked::LockedFs::new(fs));
         builder.set_auth(SimpleAuth::from_single(
             access_key_id.clone(),
             secret_access_key.expose_secret(),

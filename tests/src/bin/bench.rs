@@ -16,6 +16,9 @@
 //! clients (1, 64 and 512 MiB × 1, 4 and 16; each client sends `max(1, 64 MiB / size)` objects
 //! in turn, each on a fresh connection) it interleaves:
 //! - **direct PUT**: one presigned PUT of the whole body to the store;
+//! - **direct PUT + CRC32C**: the same with the body's CRC32C, computed by the client before it
+//!   sends and verified by the store: the integrity Hoist's PUT has (Hoist computes the CRC32C
+//!   as the bytes pass and the store verifies it), so the like-for-like baseline;
 //! - **direct multipart**: what an S3 client does with a large file: 8 MiB parts, 4 in
 //!   flight, each with its CRC32C header and an unsigned payload, CreateMultipartUpload …
 //!   CompleteMultipartUpload, straight to the store;
@@ -150,22 +153,25 @@ impl Store {
         cpu_seconds(self.process.pid())
     }
 
-    async fn put(&self, key: &str, body: Bytes) -> String {
-        let presigned = self
-            .s3
-            .put_object()
-            .bucket(BUCKET)
-            .key(key)
+    /// One presigned PUT; with `checksum`, the body's CRC32C (computed here, as a client
+    /// that has the whole file does) goes with it as `x-amz-checksum-crc32c`, and the store
+    /// verifies it, as it verifies the one Hoist sends.
+    async fn put(&self, key: &str, body: Bytes, checksum: bool) -> String {
+        let request = self.s3.put_object().bucket(BUCKET).key(key);
+        let request = if checksum {
+            request.checksum_crc32_c(hoist_tests::crc32c_base64(&body))
+        } else {
+            request
+        };
+        let presigned = request
             .presigned(PresigningConfig::expires_in(Duration::from_secs(3600)).expect("config"))
             .await
             .expect("presigned PUT");
-        let response = self
-            .http
-            .put(presigned.uri())
-            .body(body)
-            .send()
-            .await
-            .expect("s3s-fs answers");
+        let mut sending = self.http.put(presigned.uri()).body(body);
+        for (name, value) in presigned.headers() {
+            sending = sending.header(name, value);
+        }
+        let response = sending.send().await.expect("s3s-fs answers");
         assert!(
             response.status().is_success(),
             "{}",
@@ -449,6 +455,8 @@ impl Gateway {
 enum Way {
     /// One presigned PUT straight to the store.
     DirectPut,
+    /// The same with the body's CRC32C, which the store verifies.
+    DirectPutChecked,
     /// 8 MiB parts, 4 in flight, straight to the store.
     DirectMultipart,
     /// `PUT /files/object` with `Content-Length`: one streamed PutObject.
@@ -487,7 +495,8 @@ async fn measure(
             let key = format!("bench/{client}-{n}");
             let body = body.clone();
             let stored = match way {
-                Way::DirectPut => store.put(&key, body).await,
+                Way::DirectPut => store.put(&key, body, false).await,
+                Way::DirectPutChecked => store.put(&key, body, true).await,
                 Way::DirectMultipart => store.multipart(&key, body).await,
                 Way::HoistPut | Way::HoistPutMultipart => gateway.put(&key, body).await,
                 Way::HoistForm => gateway.form(&key, body).await,
@@ -628,7 +637,7 @@ async fn tus_throughput(store: &Store, data: &Bytes, repetitions: usize, out: &m
                 }
                 TusWay::Tus(chunk) => gateway.tus(&key, body.clone(), chunk).await,
                 TusWay::DirectPut => {
-                    store.put(&key, body.clone()).await;
+                    store.put(&key, body.clone(), false).await;
                 }
                 TusWay::DirectMultipart => {
                     store.multipart(&key, body.clone()).await;
@@ -701,15 +710,17 @@ async fn throughput(store: &Store, data: &Bytes, repetitions: usize, out: &mut S
     let multipart = Gateway::start(store, &[("HOIST_UPLOAD__SINGLE_PUT_MAX", "0")]).await;
     let ways = [
         Way::DirectPut,
+        Way::DirectPutChecked,
         Way::DirectMultipart,
         Way::HoistPut,
         Way::HoistPutMultipart,
         Way::HoistForm,
     ];
     out.push_str(
-        "| size × clients | direct PUT MiB/s | direct multipart MiB/s | Hoist PUT MiB/s \
-         | Hoist PUT, multipart MiB/s | Hoist form MiB/s | Hoist PUT / direct PUT \
-         | Hoist form / direct multipart |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| size × clients | direct PUT MiB/s | direct PUT + CRC32C MiB/s | direct multipart MiB/s \
+         | Hoist PUT MiB/s | Hoist PUT, multipart MiB/s | Hoist form MiB/s \
+         | Hoist PUT / direct PUT | Hoist PUT / direct PUT + CRC32C \
+         | Hoist form / direct multipart |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     let mut cpu_rows = String::new();
     for (size, clients) in CELLS {
@@ -750,26 +761,30 @@ async fn throughput(store: &Store, data: &Bytes, repetitions: usize, out: &mut S
         };
         let rate = |way| total / MIB as f64 / of(way, |run| run.seconds);
         out.push_str(&format!(
-            "| {} MiB × {clients} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} |\n",
+            "| {} MiB × {clients} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} \
+             | {:.2} |\n",
             size / MIB,
             rate(Way::DirectPut),
+            rate(Way::DirectPutChecked),
             rate(Way::DirectMultipart),
             rate(Way::HoistPut),
             rate(Way::HoistPutMultipart),
             rate(Way::HoistForm),
             rate(Way::HoistPut) / rate(Way::DirectPut),
+            rate(Way::HoistPut) / rate(Way::DirectPutChecked),
             rate(Way::HoistForm) / rate(Way::DirectMultipart),
         ));
         let gib = total / (1024 * MIB) as f64;
         let per_gib = |way, pick: fn(&Run) -> f64| of(way, pick) / gib;
         cpu_rows.push_str(&format!(
-            "| {} MiB × {clients} | {:.2} | {:.2} | {:.2} | {:.1} | {:.1} | {:.1} | {:.1} \
+            "| {} MiB × {clients} | {:.2} | {:.2} | {:.2} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} \
              | {:.0} / {:.0} / {:.0} MiB |\n",
             size / MIB,
             per_gib(Way::HoistPut, |run| run.gateway_cpu),
             per_gib(Way::HoistPutMultipart, |run| run.gateway_cpu),
             per_gib(Way::HoistForm, |run| run.gateway_cpu),
             per_gib(Way::DirectPut, |run| run.store_cpu),
+            per_gib(Way::DirectPutChecked, |run| run.store_cpu),
             per_gib(Way::DirectMultipart, |run| run.store_cpu),
             per_gib(Way::HoistPut, |run| run.store_cpu),
             per_gib(Way::HoistForm, |run| run.store_cpu),
@@ -781,9 +796,9 @@ async fn throughput(store: &Store, data: &Bytes, repetitions: usize, out: &mut S
     out.push_str(
         "\nCPU seconds per GiB uploaded (medians) and the gateway's peak RSS (largest of the \
          repetitions):\n\n| size × clients | gateway, Hoist PUT | gateway, Hoist PUT \
-         multipart | gateway, Hoist form | store, direct PUT | store, direct multipart \
-         | store, Hoist PUT | store, Hoist form | gateway peak RSS: PUT / PUT multipart / form \
-         |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+         multipart | gateway, Hoist form | store, direct PUT | store, direct PUT + CRC32C \
+         | store, direct multipart | store, Hoist PUT | store, Hoist form \
+         | gateway peak RSS: PUT / PUT multipart / form |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     out.push_str(&cpu_rows);
     out.push('\n');
@@ -856,7 +871,7 @@ async fn request_rates(store: &Store, out: &mut String) {
         let store = &store;
         async move {
             store
-                .put(&format!("list/{i:04}.txt"), Bytes::from_static(b"x"))
+                .put(&format!("list/{i:04}.txt"), Bytes::from_static(b"x"), false)
                 .await
         }
     });

@@ -10,7 +10,7 @@
 //! trailer"):
 //!
 //! ```text
-//! 10000\r\n <65536 bytes> \r\n   … one line and CRLF per chunk of CHUNK_SIZE, the last shorter
+//! 100000\r\n <1048576 bytes> \r\n   … one line and CRLF per chunk of CHUNK_SIZE, the last shorter
 //! 0\r\n
 //! x-amz-checksum-crc32c:<base64>\r\n
 //! \r\n
@@ -24,9 +24,13 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use tokio::sync::mpsc;
 
-/// Bytes per chunk of the encoding, as the SDK's own encoder. The store buffers a chunk before
-/// it passes it on, so this is also what one upload may hold there.
-pub const CHUNK_SIZE: u64 = 64 * 1024;
+/// Bytes per chunk of the encoding: 1 MiB, as botocore's encoder (what boto3 sends S3 with a
+/// trailing checksum); the Rust SDK's uses 64 KiB. A store hands on at most a chunk at a time
+/// (s3s holds one before it passes it on, so this is also what one upload may hold there),
+/// and fewer, larger chunks cost it less: 256 MiB `PUT /files/object`, 6 rounds in rotated
+/// order, cost s3s-fs 3.64 CPU-s per GiB at 64 KiB, 3.38 at 512 KiB and 3.24 at 1 MiB
+/// (medians; 230, 249 and 262 MiB/s), while Hoist's own CPU did not change.
+pub const CHUNK_SIZE: u64 = 1024 * 1024;
 
 /// The one trailer sent.
 pub const TRAILER: &str = "x-amz-checksum-crc32c";

@@ -748,8 +748,11 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::future::Future;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
+
+    use tokio::task::JoinHandle;
 
     use super::*;
     use crate::storage::embedded::EmbeddedS3;
@@ -837,9 +840,31 @@ mod tests {
         Bytes::from(format!("{n:0>2048}"))
     }
 
-    /// Reads `state.json` 60 times while a writer keeps replacing it, each read a whole
-    /// version, then tells the writer to stop.
-    async fn read_while_replaced(bucket: &S3Bucket, done: &AtomicBool) {
+    /// Replaces `state.json` again and again until `done`, each write given the state the
+    /// one before returned; the count of writes.
+    fn keep_writing<S, F, Fut>(
+        done: Arc<AtomicBool>,
+        mut state: S,
+        mut write: F,
+    ) -> JoinHandle<usize>
+    where
+        S: Send + 'static,
+        F: FnMut(usize, S) -> Fut + Send + 'static,
+        Fut: Future<Output = S> + Send,
+    {
+        tokio::spawn(async move {
+            let mut writes = 0;
+            while !done.load(Ordering::Relaxed) {
+                writes += 1;
+                state = write(writes, state).await;
+            }
+            writes
+        })
+    }
+
+    /// Reads `state.json` 60 times while `writer` keeps replacing it, each read a whole
+    /// version, then stops the writer and checks that the writes overlapped the reads.
+    async fn read_while_replaced(bucket: &S3Bucket, done: &AtomicBool, writer: JoinHandle<usize>) {
         for read in 0..60 {
             let (body, _) = bucket
                 .get_versioned("state.json", 4096)
@@ -852,6 +877,8 @@ mod tests {
             );
         }
         done.store(true, Ordering::Relaxed);
+        let writes = writer.await.unwrap();
+        assert!(writes > 10, "the writes overlapped the reads ({writes})");
     }
 
     /// A reader of a small object that another request keeps replacing with conditional
@@ -861,34 +888,28 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_small_object_replaced_while_it_is_read_is_read_whole() {
         let (store, bucket, root) = embedded_bucket("torn").await;
-        let mut etag = bucket
+        let etag = bucket
             .put_if("state.json", version(0), "application/json", None)
             .await
             .unwrap();
         let done = Arc::new(AtomicBool::new(false));
-        let writer = {
-            let (bucket, done) = (bucket.clone(), done.clone());
-            tokio::spawn(async move {
-                let mut writes = 0;
-                while !done.load(Ordering::Relaxed) {
-                    writes += 1;
-                    let written = bucket
-                        .put_if(
-                            "state.json",
-                            version(writes),
-                            "application/json",
-                            etag.as_deref(),
-                        )
-                        .await
-                        .unwrap();
-                    etag = Some(written.expect("one writer: the condition holds"));
-                }
-                writes
-            })
-        };
-        read_while_replaced(&bucket, &done).await;
-        let writes = writer.await.unwrap();
-        assert!(writes > 10, "the writes overlapped the reads ({writes})");
+        let writing = bucket.clone();
+        let writer = keep_writing(done.clone(), etag, move |n, etag: Option<String>| {
+            let bucket = writing.clone();
+            async move {
+                let written = bucket
+                    .put_if(
+                        "state.json",
+                        version(n),
+                        "application/json",
+                        etag.as_deref(),
+                    )
+                    .await
+                    .unwrap();
+                Some(written.expect("one writer: the condition holds"))
+            }
+        });
+        read_while_replaced(&bucket, &done, writer).await;
         drop(store);
         std::fs::remove_dir_all(root).unwrap();
     }
@@ -907,20 +928,9 @@ mod tests {
         };
         put(bucket.clone(), 0).await;
         let done = Arc::new(AtomicBool::new(false));
-        let writer = {
-            let (bucket, done) = (bucket.clone(), done.clone());
-            tokio::spawn(async move {
-                let mut writes = 0;
-                while !done.load(Ordering::Relaxed) {
-                    writes += 1;
-                    put(bucket.clone(), writes).await;
-                }
-                writes
-            })
-        };
-        read_while_replaced(&bucket, &done).await;
-        let writes = writer.await.unwrap();
-        assert!(writes > 10, "the writes overlapped the reads ({writes})");
+        let writing = bucket.clone();
+        let writer = keep_writing(done.clone(), (), move |n, ()| put(writing.clone(), n));
+        read_while_replaced(&bucket, &done, writer).await;
         drop(store);
         std::fs::remove_dir_all(root).unwrap();
     }

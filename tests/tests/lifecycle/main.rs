@@ -18,7 +18,7 @@ fn webhook(url: &str) -> TriggerRoute {
     }
 }
 
-/// The value of a Prometheus sample whose line starts with `series` (0 when absent).
+/// The value of the Prometheus sample named exactly `series` (0 when absent).
 fn sample(metrics: &str, series: &str) -> f64 {
     hoist_tests::sample(metrics, series).unwrap_or(0.0)
 }

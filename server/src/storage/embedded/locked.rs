@@ -144,11 +144,19 @@ type Acquiring = Pin<Box<dyn Future<Output = OwnedRwLockWriteGuard<()>> + Send>>
 /// end and renames the file into place. The guard waits in `held` for the call to return.
 struct LockAtEnd {
     body: StreamingBlob,
-    lock: Option<Arc<RwLock<()>>>,
-    /// The lock being taken. In a mutex only because s3s wants bodies that are `Sync`; it is
-    /// never contended.
-    acquiring: Option<Mutex<Acquiring>>,
+    stage: Stage,
     held: Arc<Mutex<Option<OwnedRwLockWriteGuard<()>>>>,
+}
+
+/// Where a [`LockAtEnd`] body is.
+enum Stage {
+    /// Passing the body on; the lock to take at its end.
+    Streaming(Arc<RwLock<()>>),
+    /// The body has ended and the lock is being taken. In a mutex only because s3s wants
+    /// bodies that are `Sync`; it is never contended.
+    Locking(Mutex<Acquiring>),
+    /// Ended, the guard in `held`.
+    Ended,
 }
 
 impl Stream for LockAtEnd {
@@ -156,24 +164,20 @@ impl Stream for LockAtEnd {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        if this.acquiring.is_none() {
+        if let Stage::Streaming(lock) = &this.stage {
             if let Some(item) = ready!(Pin::new(&mut this.body).poll_next(cx)) {
                 return Poll::Ready(Some(item));
             }
-            let Some(lock) = this.lock.take() else {
-                return Poll::Ready(None);
-            };
-            this.acquiring = Some(Mutex::new(Box::pin(lock.write_owned())));
+            this.stage = Stage::Locking(Mutex::new(Box::pin(Arc::clone(lock).write_owned())));
         }
-        let guard = match &this.acquiring {
-            Some(acquiring) => {
+        if let Stage::Locking(acquiring) = &this.stage {
+            let guard = {
                 let mut acquiring = acquiring.lock().unwrap_or_else(PoisonError::into_inner);
                 ready!(acquiring.as_mut().poll(cx))
-            }
-            None => return Poll::Ready(None),
-        };
-        this.acquiring = None;
-        *this.held.lock().unwrap_or_else(PoisonError::into_inner) = Some(guard);
+            };
+            *this.held.lock().unwrap_or_else(PoisonError::into_inner) = Some(guard);
+            this.stage = Stage::Ended;
+        }
         Poll::Ready(None)
     }
 
@@ -221,8 +225,7 @@ impl S3 for LockedFs {
         if let Some(body) = input.body.take() {
             input.body = Some(StreamingBlob::new(LockAtEnd {
                 body,
-                lock: Some(lock),
-                acquiring: None,
+                stage: Stage::Streaming(lock),
                 held: Arc::clone(&held),
             }));
         }

@@ -49,6 +49,7 @@ fn problems_of(settings: &Settings, production: bool) -> Vec<ConfigProblem> {
     problems.extend(storage::check_list(&settings.list));
     problems.extend(storage::check_delete(&settings.delete));
     problems.extend(storage::presign::check(&settings.presign));
+    problems.extend(storage::tus::check(&settings.tus));
     problems.extend(triggers::check(&settings.triggers));
     problems.extend(http::serve::check(&settings.server));
     problems.extend(http::cors::check(&settings.cors));

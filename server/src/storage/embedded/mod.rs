@@ -21,6 +21,12 @@ use tokio::task::JoinHandle;
 use crate::aws;
 use crate::config::EmbeddedStorage;
 
+/// The store's access key id, the same on every run: s3s-fs ties a multipart upload to the
+/// key id that started it, so with a new id per run a tus upload begun before a restart
+/// could never go on after it (AccessDenied). An id is no secret; the secret is new on every
+/// run.
+const ACCESS_KEY_ID: &str = "HOISTEMBEDDEDSTORE";
+
 /// Why the embedded store did not start. Only start-up meets it, so no request can be
 /// answered with it.
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +52,7 @@ impl std::fmt::Debug for EmbeddedS3 {
 }
 
 impl EmbeddedS3 {
-    /// Starts s3s-fs on `settings.root`, with credentials made up for this run.
+    /// Starts s3s-fs on `settings.root`, with a secret made up for this run.
     pub async fn start(settings: &EmbeddedStorage) -> Result<Self, EmbeddedError> {
         let embedded = |what: &str, e: &dyn std::fmt::Display| {
             EmbeddedError(format!("{what} {}: {e}", settings.root.display()))
@@ -55,9 +61,11 @@ impl EmbeddedS3 {
         // s3s_fs::Error does not implement std::error::Error, hence the Debug formatting.
         let fs = s3s_fs::FileSystem::new(&settings.root)
             .map_err(|e| embedded("cannot open", &format!("{e:?}")))?;
-        let access_key_id = format!("HOIST{}", &random_hex()[..15]).to_uppercase();
+        let access_key_id = ACCESS_KEY_ID.to_owned();
         let secret_access_key = SecretString::from(format!("{}{}", random_hex(), random_hex()));
-        let mut builder = S3ServiceBuilder::new(locked::LockedFs::new(fs));
+        let fs =
+            locked::LockedFs::new(fs, &settings.root).map_err(|e| embedded("cannot open", &e))?;
+        let mut builder = S3ServiceBuilder::new(fs);
         builder.set_auth(SimpleAuth::from_single(
             access_key_id.clone(),
             secret_access_key.expose_secret(),

@@ -755,6 +755,7 @@ mod tests {
     use tokio::task::JoinHandle;
 
     use super::*;
+    use crate::storage::checksum::Crc32c;
     use crate::storage::embedded::EmbeddedS3;
 
     fn bucket(endpoint: Option<&str>, path_style: bool) -> S3Bucket {
@@ -920,7 +921,7 @@ mod tests {
         let (store, bucket, root) = embedded_bucket("torn-put").await;
         let put = |bucket: S3Bucket, n: usize| async move {
             let body = version(n);
-            let crc = crate::storage::checksum::Crc32c::of(&body);
+            let crc = Crc32c::of(&body);
             bucket
                 .put_object("state.json", body, "application/json", None, &crc)
                 .await
@@ -969,6 +970,83 @@ mod tests {
             assert_eq!(won.len(), 1, "round {round}: {} writers won", won.len());
             etag = won.into_iter().next().unwrap();
         }
+        drop(store);
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    /// S3 completes any ascending list of part numbers; s3s-fs alone only 1, 2, 3, …, which
+    /// a tus upload taken over from a dead replica does not have (it skips the numbers the
+    /// dead one could still write). The embedded store renumbers.
+    #[tokio::test]
+    async fn the_embedded_store_completes_parts_numbered_with_gaps() {
+        let (store, bucket, root) = embedded_bucket("gaps").await;
+        let key = "gapped.bin";
+        let first = Bytes::from(vec![b'a'; 5 * 1024 * 1024]);
+        let unlisted = Bytes::from(vec![b'x'; 5 * 1024 * 1024]);
+        let last = Bytes::from_static(b"the end");
+        let id = bucket
+            .create_multipart_upload(key, "application/octet-stream", None)
+            .await
+            .unwrap();
+        let mut receipts = Vec::new();
+        // Part 2 is uploaded and left out of the list, as a dead PATCH's part would be: 4
+        // moves to 1 and 9 over it to 2; S3 too drops a part the list leaves out.
+        for (number, body) in [(4, &first), (2, &unlisted), (9, &last)] {
+            let crc32c = Crc32c::of(body);
+            let etag = bucket
+                .upload_part(key, &id, number, body.clone(), &crc32c)
+                .await
+                .unwrap();
+            if number != 2 {
+                receipts.push(PartReceipt {
+                    number,
+                    etag,
+                    crc32c,
+                });
+            }
+        }
+        receipts.sort_by_key(|receipt| receipt.number);
+        let whole = [first.as_ref(), last.as_ref()].concat();
+        bucket
+            .complete_multipart_upload(key, &id, &receipts, &Crc32c::of(&whole), whole.len() as u64)
+            .await
+            .expect("completed with parts 4 and 9");
+        let stored = bucket
+            .get_object_bytes(key, 16 * 1024 * 1024)
+            .await
+            .unwrap();
+        assert!(
+            stored == whole,
+            "parts 4 and 9, in order, nothing of part 2"
+        );
+
+        // Out of order is refused, as on S3.
+        let id = bucket
+            .create_multipart_upload(key, "application/octet-stream", None)
+            .await
+            .unwrap();
+        let mut receipts = Vec::new();
+        for (number, body) in [(3, &first), (5, &last)] {
+            let crc32c = Crc32c::of(body);
+            let etag = bucket
+                .upload_part(key, &id, number, body.clone(), &crc32c)
+                .await
+                .unwrap();
+            receipts.push(PartReceipt {
+                number,
+                etag,
+                crc32c,
+            });
+        }
+        receipts.reverse();
+        let refused = bucket
+            .complete_multipart_upload(key, &id, &receipts, &Crc32c::of(&whole), 0)
+            .await
+            .expect_err("descending part numbers");
+        assert!(
+            format!("{refused:?}").contains("InvalidPartOrder"),
+            "{refused:?}"
+        );
         drop(store);
         std::fs::remove_dir_all(root).unwrap();
     }

@@ -13,8 +13,10 @@
 //! the next PATCH takes over and moves the part numbers past any the dead one could still
 //! write.
 
+mod settings_check;
 mod state;
 
+pub use settings_check::check;
 pub use state::TusState;
 
 use std::collections::BTreeMap;
@@ -411,8 +413,9 @@ struct Appending<'a> {
     /// Completed: the state is gone with the upload, and nothing is given back.
     settled: bool,
     /// The number of a part streaming to S3 whose last bytes were not handed on yet: if the
-    /// PATCH ends there, S3 keeps nothing of it and the number is free again. (Numbers must
-    /// not be skipped without need: S3 allows gaps, but s3s-fs completes only 1, 2, 3, ….)
+    /// PATCH ends there, S3 keeps nothing of it and the number is free again. (S3 allows
+    /// gaps, and the embedded store renumbers them, but each one wastes one of the 10,000
+    /// numbers an upload has.)
     open_part: Option<u32>,
     /// Upload activity, handed to the background release of a dropped PATCH so that
     /// shutdown (and a test) waits for it.

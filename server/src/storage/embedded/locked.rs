@@ -16,7 +16,8 @@
 //!   not change.
 //! - A PutObject holds it exclusively from its body's last byte until its metadata is written.
 //!   The upload itself runs unlocked, so a slow one never keeps readers of the old object
-//!   waiting. A conditional PutObject holds it for the whole call.
+//!   waiting. A conditional PutObject holds it for the whole call. An UploadPart holds it the
+//!   same way, from its last byte until its file is in place.
 //! - CompleteMultipartUpload, DeleteObject(s) and CopyObject hold it for the whole call.
 //!
 //! One more difference is made good here: S3 completes any ascending list of part numbers,
@@ -83,8 +84,9 @@ impl LockedFs {
 /// renaming the part files s3s-fs wrote (`.upload_id-<id>.part-<n>` in its root, the layout
 /// of s3s-fs 0.14.1, which the workspace pins exactly; a unit test of `S3Bucket` completes a
 /// gapped upload through this). A part that was uploaded but is not in the list is dropped
-/// by the completion anyway, as on S3, so one that sits at a new number is overwritten.
-/// Numbers must be ascending, as S3 requires.
+/// by the completion anyway, as on S3, so one that sits at a new number is overwritten; and
+/// no part file lands meanwhile, since an UploadPart renames its file under the key's lock,
+/// which the completion holds. Numbers must be ascending, as S3 requires.
 async fn close_part_gaps(root: &Path, input: &mut CompleteMultipartUploadInput) -> S3Result<()> {
     let Some(parts) = input
         .multipart_upload
@@ -207,12 +209,12 @@ impl KeyLocks {
 
 type Acquiring = Pin<Box<dyn Future<Output = OwnedRwLockWriteGuard<()>> + Send>>;
 
-/// A PutObject body that takes its key's exclusive lock when it ends, before s3s-fs sees the
-/// end and renames the file into place. The guard waits in `held` for the call to return.
+/// A PutObject or UploadPart body that takes its key's exclusive lock when it ends, before
+/// s3s-fs sees the end and renames the file into place. The guard waits in `held` for the call to return.
 struct LockAtEnd {
     body: StreamingBlob,
     stage: Stage,
-    held: Arc<Mutex<Option<OwnedRwLockWriteGuard<()>>>>,
+    held: HeldGuard,
 }
 
 /// Where a [`LockAtEnd`] body is.
@@ -224,6 +226,25 @@ enum Stage {
     Locking(Mutex<Acquiring>),
     /// Ended, the guard in `held`.
     Ended,
+}
+
+/// Where a [`LockAtEnd`] body keeps the guard it took, for its call to give back.
+type HeldGuard = Arc<Mutex<Option<OwnedRwLockWriteGuard<()>>>>;
+
+impl LockAtEnd {
+    /// Wraps `body` (when there is one) to take `lock` at its end; the guard is then held in
+    /// the returned slot until the caller drops it.
+    fn wrap(body: &mut Option<StreamingBlob>, lock: Arc<RwLock<()>>) -> HeldGuard {
+        let held = HeldGuard::default();
+        if let Some(inner) = body.take() {
+            *body = Some(StreamingBlob::new(Self {
+                body: inner,
+                stage: Stage::Streaming(lock),
+                held: Arc::clone(&held),
+            }));
+        }
+        held
+    }
 }
 
 impl Stream for LockAtEnd {
@@ -288,14 +309,7 @@ impl S3 for LockedFs {
             let _exclusive = lock.write_owned().await;
             return self.fs.put_object(req).await;
         }
-        let held = Arc::new(Mutex::new(None));
-        if let Some(body) = input.body.take() {
-            input.body = Some(StreamingBlob::new(LockAtEnd {
-                body,
-                stage: Stage::Streaming(lock),
-                held: Arc::clone(&held),
-            }));
-        }
+        let held = LockAtEnd::wrap(&mut input.body, lock);
         let answer = self.fs.put_object(req).await;
         // Given back only now that the metadata is written (or the write failed).
         drop(held.lock().unwrap_or_else(PoisonError::into_inner).take());
@@ -370,9 +384,16 @@ impl S3 for LockedFs {
 
     async fn upload_part(
         &self,
-        req: S3Request<UploadPartInput>,
+        mut req: S3Request<UploadPartInput>,
     ) -> S3Result<S3Response<UploadPartOutput>> {
-        self.fs.upload_part(req).await
+        // The part's file is renamed into place under the key's lock, so it cannot land in
+        // the middle of a completion, which may be renumbering the parts (a late part of a
+        // PATCH that was taken over would otherwise replace one the list keeps).
+        let input = &mut req.input;
+        let held = LockAtEnd::wrap(&mut input.body, self.locks.of(&input.bucket, &input.key));
+        let answer = self.fs.upload_part(req).await;
+        drop(held.lock().unwrap_or_else(PoisonError::into_inner).take());
+        answer
     }
 
     async fn list_parts(

@@ -28,19 +28,24 @@ async fn on_bucket(bucket: &str) -> TestServer {
     .await
 }
 
-/// The real binary on the same moto bucket: a second replica.
-fn second_process(bucket: &str, dir: &std::path::Path) -> BinaryServer {
-    BinaryServer::start(
-        dir,
-        &[
-            ("HOIST_AWS__ENDPOINT", &moto::endpoint()),
-            ("HOIST_AWS__FORCE_PATH_STYLE", "true"),
-            ("HOIST_AWS__ACCESS_KEY_ID", moto::ACCESS_KEY),
-            ("HOIST_AWS__SECRET_ACCESS_KEY", moto::SECRET_KEY),
-            ("HOIST_BUCKETS__UPLOADS__NAME", bucket),
-            ("HOIST_UPLOAD__PART_SIZE", "5242880"),
-        ],
-    )
+/// The real binary on the same moto bucket (alias `uploads`, parts of 5 MiB), with `extra`
+/// settings: a second replica.
+pub(super) fn replica_on(
+    bucket: &str,
+    dir: &std::path::Path,
+    extra: &[(&str, &str)],
+) -> BinaryServer {
+    let endpoint = moto::endpoint();
+    let mut env = vec![
+        ("HOIST_AWS__ENDPOINT", endpoint.as_str()),
+        ("HOIST_AWS__FORCE_PATH_STYLE", "true"),
+        ("HOIST_AWS__ACCESS_KEY_ID", moto::ACCESS_KEY),
+        ("HOIST_AWS__SECRET_ACCESS_KEY", moto::SECRET_KEY),
+        ("HOIST_BUCKETS__UPLOADS__NAME", bucket),
+        ("HOIST_UPLOAD__PART_SIZE", "5242880"),
+    ];
+    env.extend_from_slice(extra);
+    BinaryServer::start(dir, &env)
 }
 
 /// Runs tuspy (tests/tus/client.py) and returns what it printed.
@@ -256,7 +261,7 @@ async fn an_interrupted_upload_resumes_on_a_second_process() {
     first.stop().await;
 
     // Another replica, another process, nothing shared but the bucket.
-    let second = second_process(&bucket, dir.path());
+    let second = replica_on(&bucket, dir.path(), &[]);
     let alias_path = path.replacen("/tus/direct~", "/tus/uploads~", 1);
     let resumed = tuspy(args(&[
         ("endpoint", &format!("{}/tus", second.base_url)),
@@ -280,7 +285,7 @@ async fn two_patches_at_one_offset_on_two_processes_cannot_both_append() {
     moto::create_bucket(&bucket).await;
     let server = on_bucket(&bucket).await;
     let dir = tempfile::tempdir().unwrap();
-    let other = second_process(&bucket, dir.path());
+    let other = replica_on(&bucket, dir.path(), &[]);
     let data = test_bytes(6 * MIB, 6);
     let path = create(&server, "race.bin", data.len()).await;
     let other_path = path.replacen("/tus/direct~", "/tus/uploads~", 1);

@@ -148,29 +148,13 @@ async fn kill_mid_part(process: BinaryServer, socket: tokio::net::TcpStream) {
     drop(socket);
 }
 
-/// A replica on the moto bucket `bucket`, started in `dir`.
-fn moto_process(dir: &Path, bucket: &str) -> BinaryServer {
-    BinaryServer::start(
-        dir,
-        &[
-            ("HOIST_AWS__ENDPOINT", &moto::endpoint()),
-            ("HOIST_AWS__FORCE_PATH_STYLE", "true"),
-            ("HOIST_AWS__ACCESS_KEY_ID", moto::ACCESS_KEY),
-            ("HOIST_AWS__SECRET_ACCESS_KEY", moto::SECRET_KEY),
-            ("HOIST_BUCKETS__UPLOADS__NAME", bucket),
-            ("HOIST_UPLOAD__PART_SIZE", "5242880"),
-            ("HOIST_TUS__LEASE", LEASE),
-        ],
-    )
-}
-
 #[tokio::test]
 async fn a_patch_killed_mid_part_is_taken_over_on_another_replica() {
     let bucket = moto::unique_bucket("tus-takeover");
     moto::create_bucket(&bucket).await;
     let dir = tempfile::tempdir().unwrap();
-    let dying = moto_process(dir.path(), &bucket);
-    let survivor = moto_process(dir.path(), &bucket);
+    let dying = super::tus::replica_on(&bucket, dir.path(), &[("HOIST_TUS__LEASE", LEASE)]);
+    let survivor = super::tus::replica_on(&bucket, dir.path(), &[("HOIST_TUS__LEASE", LEASE)]);
     let data = test_bytes(12 * MIB, 21);
     let first = Replica::of(&dying.base_url).await;
     let path = first.create("taken-over.bin", data.len()).await;

@@ -18,7 +18,7 @@ use tokio::io::AsyncWriteExt;
 const MIB: usize = 1024 * 1024;
 /// Long enough that the restarted process meets the lease still held, short enough that the
 /// test waits for it.
-const LEASE: &str = "4s";
+const LEASE: &str = "6s";
 
 /// What a test does with a Hoist process: its address and a supreme token.
 struct Replica {

@@ -112,8 +112,8 @@ async fn close_part_gaps(root: &Path, input: &mut CompleteMultipartUploadInput) 
     // Parsed, not pasted: the id names files, so it must be the UUID s3s-fs gave out.
     let upload_id = uuid::Uuid::parse_str(&input.upload_id).map_err(|_| s3_error!(NoSuchUpload))?;
     let part_path = |number: i32| root.join(format!(".upload_id-{upload_id}.part-{number}"));
-    // Ascending, every new number is below the old one and above every number already
-    // moved, so no rename lands on a part still to be moved.
+    // The old numbers ascend from at least 1, so each new number is at most its old one and
+    // below every old number still to come: no rename lands on a part still to be moved.
     for (part, wanted) in parts.iter_mut().zip(1..) {
         let number = part.part_number.unwrap_or(wanted);
         if number == wanted {
@@ -210,7 +210,8 @@ impl KeyLocks {
 type Acquiring = Pin<Box<dyn Future<Output = OwnedRwLockWriteGuard<()>> + Send>>;
 
 /// A PutObject or UploadPart body that takes its key's exclusive lock when it ends, before
-/// s3s-fs sees the end and renames the file into place. The guard waits in `held` for the call to return.
+/// s3s-fs sees the end and renames the file into place. The guard waits in `held` for the
+/// call to return.
 struct LockAtEnd {
     body: StreamingBlob,
     stage: Stage,

@@ -26,7 +26,11 @@
 //! never complete. CompleteMultipartUpload renumbers such a list first (see
 //! [`close_part_gaps`]).
 //!
-//! Everything else (listing, parts, buckets) goes to s3s-fs as it is.
+//! And the checksums a PutObject or UploadPart is sent with are checked before its end
+//! reaches s3s-fs (`verified.rs`): s3s-fs checks a PutObject's after the new bytes replaced
+//! the old, and an UploadPart's not at all.
+//!
+//! Everything else (listing, buckets) goes to s3s-fs as it is.
 
 use std::future::Future;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -53,6 +57,8 @@ use s3s::stream::{ByteStream, RemainingLength};
 use s3s::{S3, S3Request, S3Response, S3Result, StdError, s3_error};
 use s3s_fs::FileSystem;
 use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
+
+use super::verified;
 
 /// Locks shared by all keys. Two keys on one stripe only wait for each other now and then;
 /// a lock per key would need a table that grows with the keys and is swept.
@@ -207,6 +213,18 @@ impl KeyLocks {
     }
 }
 
+/// The answer to a call whose body was checked: BadDigest when the body failed its checksums
+/// (s3s-fs then saw a body that broke off, and kept nothing of it).
+fn settle<T>(answer: S3Result<T>, failed: &verified::Failed) -> S3Result<T> {
+    if failed.load(std::sync::atomic::Ordering::Acquire) {
+        return Err(s3_error!(
+            BadDigest,
+            "the body does not match the checksum it was sent with"
+        ));
+    }
+    answer
+}
+
 type Acquiring = Pin<Box<dyn Future<Output = OwnedRwLockWriteGuard<()>> + Send>>;
 
 /// A PutObject or UploadPart body that takes its key's exclusive lock when it ends, before
@@ -303,18 +321,20 @@ impl S3 for LockedFs {
         &self,
         mut req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
+        let trailers = req.trailing_headers.clone();
         let input = &mut req.input;
+        let failed = verified::wrap(&mut input.body, verified::declared!(input), trailers);
         let lock = self.locks.of(&input.bucket, &input.key);
         if input.if_match.is_some() || input.if_none_match.is_some() {
             // The check and the write as one step.
             let _exclusive = lock.write_owned().await;
-            return self.fs.put_object(req).await;
+            return settle(self.fs.put_object(req).await, &failed);
         }
         let held = LockAtEnd::wrap(&mut input.body, lock);
         let answer = self.fs.put_object(req).await;
         // Given back only now that the metadata is written (or the write failed).
         drop(held.lock().unwrap_or_else(PoisonError::into_inner).take());
-        answer
+        settle(answer, &failed)
     }
 
     async fn complete_multipart_upload(
@@ -390,11 +410,13 @@ impl S3 for LockedFs {
         // The part's file is renamed into place under the key's lock, so it cannot land in
         // the middle of a completion, which may be renumbering the parts (a late part of a
         // PATCH that was taken over would otherwise replace one the list keeps).
+        let trailers = req.trailing_headers.clone();
         let input = &mut req.input;
+        let failed = verified::wrap(&mut input.body, verified::declared!(input), trailers);
         let held = LockAtEnd::wrap(&mut input.body, self.locks.of(&input.bucket, &input.key));
         let answer = self.fs.upload_part(req).await;
         drop(held.lock().unwrap_or_else(PoisonError::into_inner).take());
-        answer
+        settle(answer, &failed)
     }
 
     async fn list_parts(

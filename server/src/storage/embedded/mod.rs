@@ -3,6 +3,7 @@
 
 mod keys;
 mod locked;
+mod verified;
 
 pub(super) use keys::EmbeddedLayout;
 

@@ -1051,6 +1051,79 @@ mod tests {
         std::fs::remove_dir_all(root).unwrap();
     }
 
+    /// S3 refuses a body that does not match its checksum before anything is stored; s3s-fs
+    /// alone would put the bytes in place first (and check a part's not at all).
+    #[tokio::test]
+    async fn the_embedded_store_keeps_nothing_of_a_body_that_fails_its_checksum() {
+        let (store, bucket, root) = embedded_bucket("digest").await;
+        let put = |body: &'static [u8], crc32c: String| {
+            let bucket = bucket.clone();
+            async move {
+                bucket
+                    .put_object(
+                        "doc.txt",
+                        Bytes::from_static(body),
+                        "text/plain",
+                        None,
+                        &crc32c,
+                    )
+                    .await
+            }
+        };
+        put(b"version 1", Crc32c::of(b"version 1")).await.unwrap();
+        let refused = put(b"version 2", Crc32c::of(b"something else"))
+            .await
+            .expect_err("a body that fails its CRC32C");
+        assert!(format!("{refused:?}").contains("BadDigest"), "{refused:?}");
+        let kept = bucket.get_object_bytes("doc.txt", 1024).await.unwrap();
+        assert_eq!(kept.as_ref(), b"version 1", "the object as it was");
+
+        let key = "parts.bin";
+        let good = Bytes::from(vec![b'g'; 5 * 1024 * 1024]);
+        let bad = Bytes::from(vec![b'b'; 5 * 1024 * 1024]);
+        let last = Bytes::from_static(b"end");
+        let id = bucket
+            .create_multipart_upload(key, "application/octet-stream", None)
+            .await
+            .unwrap();
+        let first = PartReceipt {
+            number: 1,
+            etag: bucket
+                .upload_part(key, &id, 1, good.clone(), &Crc32c::of(&good))
+                .await
+                .unwrap(),
+            crc32c: Crc32c::of(&good),
+        };
+        let refused = bucket
+            .upload_part(key, &id, 1, bad, &Crc32c::of(&good))
+            .await
+            .expect_err("a part that fails its CRC32C");
+        assert!(format!("{refused:?}").contains("BadDigest"), "{refused:?}");
+        let second = PartReceipt {
+            number: 2,
+            etag: bucket
+                .upload_part(key, &id, 2, last.clone(), &Crc32c::of(&last))
+                .await
+                .unwrap(),
+            crc32c: Crc32c::of(&last),
+        };
+        let whole = [good.as_ref(), last.as_ref()].concat();
+        bucket
+            .complete_multipart_upload(
+                key,
+                &id,
+                &[first, second],
+                &Crc32c::of(&whole),
+                whole.len() as u64,
+            )
+            .await
+            .unwrap();
+        let stored = bucket.get_object_bytes(key, 8 * 1024 * 1024).await.unwrap();
+        assert!(stored == whole, "the first part 1, not the refused one");
+        drop(store);
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
     #[test]
     fn object_urls_follow_the_addressing_style() {
         let key = "reports/Q1 2024/ü.pdf";

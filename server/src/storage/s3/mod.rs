@@ -1077,6 +1077,32 @@ mod tests {
         assert!(format!("{refused:?}").contains("BadDigest"), "{refused:?}");
         let kept = bucket.get_object_bytes("doc.txt", 1024).await.unwrap();
         assert_eq!(kept.as_ref(), b"version 1", "the object as it was");
+        // The same with the CRC32C as the trailer of an aws-chunked body.
+        let (pieces, receiver) = tokio::sync::mpsc::channel(2);
+        let body = b"version 3";
+        pieces
+            .send(aws_chunked::Piece::Data(Bytes::from_static(body)))
+            .await
+            .unwrap();
+        pieces
+            .send(aws_chunked::Piece::End {
+                crc32c: Crc32c::of(b"something else"),
+            })
+            .await
+            .unwrap();
+        let refused = bucket
+            .put_object_streamed(
+                "doc.txt",
+                "text/plain",
+                None,
+                body.len() as u64,
+                aws_chunked::ChunkedBody::new(receiver, body.len() as u64),
+            )
+            .await
+            .expect_err("a trailer that does not match");
+        assert!(format!("{refused:?}").contains("BadDigest"), "{refused:?}");
+        let kept = bucket.get_object_bytes("doc.txt", 1024).await.unwrap();
+        assert_eq!(kept.as_ref(), b"version 1", "still the object as it was");
 
         let key = "parts.bin";
         let good = Bytes::from(vec![b'g'; 5 * 1024 * 1024]);

@@ -120,8 +120,7 @@ async fn close_part_gaps(root: &Path, input: &mut CompleteMultipartUploadInput) 
     let part_path = |number: i32| root.join(format!(".upload_id-{upload_id}.part-{number}"));
     // The old numbers ascend from at least 1, so each new number is at most its old one and
     // below every old number still to come: no rename lands on a part still to be moved.
-    for (part, wanted) in parts.iter_mut().zip(1..) {
-        let number = part.part_number.unwrap_or(wanted);
+    for ((part, number), wanted) in parts.iter_mut().zip(numbers).zip(1..) {
         if number == wanted {
             continue;
         }
@@ -250,10 +249,20 @@ enum Stage {
 /// Where a [`LockAtEnd`] body keeps the guard it took, for its call to give back.
 type HeldGuard = Arc<Mutex<Option<OwnedRwLockWriteGuard<()>>>>;
 
+/// The caller's side of a [`LockAtEnd`] body: the lock it took, once its call has returned.
+struct Held(HeldGuard);
+
+impl Held {
+    /// Gives the lock back (when the body took it): the call's writes are all done.
+    fn release(self) {
+        drop(self.0.lock().unwrap_or_else(PoisonError::into_inner).take());
+    }
+}
+
 impl LockAtEnd {
-    /// Wraps `body` (when there is one) to take `lock` at its end; the guard is then held in
-    /// the returned slot until the caller drops it.
-    fn wrap(body: &mut Option<StreamingBlob>, lock: Arc<RwLock<()>>) -> HeldGuard {
+    /// Wraps `body` (when there is one) to take `lock` at its end; the guard is then held
+    /// until the caller releases it.
+    fn wrap(body: &mut Option<StreamingBlob>, lock: Arc<RwLock<()>>) -> Held {
         let held = HeldGuard::default();
         if let Some(inner) = body.take() {
             *body = Some(StreamingBlob::new(Self {
@@ -262,7 +271,7 @@ impl LockAtEnd {
                 held: Arc::clone(&held),
             }));
         }
-        held
+        Held(held)
     }
 }
 
@@ -333,7 +342,7 @@ impl S3 for LockedFs {
         let held = LockAtEnd::wrap(&mut input.body, lock);
         let answer = self.fs.put_object(req).await;
         // Given back only now that the metadata is written (or the write failed).
-        drop(held.lock().unwrap_or_else(PoisonError::into_inner).take());
+        held.release();
         settle(answer, &failed)
     }
 
@@ -415,7 +424,7 @@ impl S3 for LockedFs {
         let failed = verified::wrap(&mut input.body, verified::declared!(input), trailers);
         let held = LockAtEnd::wrap(&mut input.body, self.locks.of(&input.bucket, &input.key));
         let answer = self.fs.upload_part(req).await;
-        drop(held.lock().unwrap_or_else(PoisonError::into_inner).take());
+        held.release();
         settle(answer, &failed)
     }
 

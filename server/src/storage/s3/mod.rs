@@ -974,6 +974,29 @@ mod tests {
         std::fs::remove_dir_all(root).unwrap();
     }
 
+    /// Uploads each `(number, body)` as a part of `id`, with its CRC32C; their receipts.
+    async fn upload_parts(
+        bucket: &S3Bucket,
+        key: &str,
+        id: &str,
+        parts: &[(i32, &Bytes)],
+    ) -> Vec<PartReceipt> {
+        let mut receipts = Vec::new();
+        for &(number, body) in parts {
+            let crc32c = Crc32c::of(body);
+            let etag = bucket
+                .upload_part(key, id, number, body.clone(), &crc32c)
+                .await
+                .unwrap();
+            receipts.push(PartReceipt {
+                number,
+                etag,
+                crc32c,
+            });
+        }
+        receipts
+    }
+
     /// S3 completes any ascending list of part numbers; s3s-fs alone only 1, 2, 3, …, which
     /// a tus upload taken over from a dead replica does not have (it skips the numbers the
     /// dead one could still write). The embedded store renumbers.
@@ -988,23 +1011,16 @@ mod tests {
             .create_multipart_upload(key, "application/octet-stream", None)
             .await
             .unwrap();
-        let mut receipts = Vec::new();
         // Part 2 is uploaded and left out of the list, as a dead PATCH's part would be: 4
         // moves to 1 and 9 over it to 2; S3 too drops a part the list leaves out.
-        for (number, body) in [(4, &first), (2, &unlisted), (9, &last)] {
-            let crc32c = Crc32c::of(body);
-            let etag = bucket
-                .upload_part(key, &id, number, body.clone(), &crc32c)
-                .await
-                .unwrap();
-            if number != 2 {
-                receipts.push(PartReceipt {
-                    number,
-                    etag,
-                    crc32c,
-                });
-            }
-        }
+        let mut receipts = upload_parts(
+            &bucket,
+            key,
+            &id,
+            &[(4, &first), (2, &unlisted), (9, &last)],
+        )
+        .await;
+        receipts.retain(|receipt| receipt.number != 2);
         receipts.sort_by_key(|receipt| receipt.number);
         let whole = [first.as_ref(), last.as_ref()].concat();
         bucket
@@ -1025,19 +1041,7 @@ mod tests {
             .create_multipart_upload(key, "application/octet-stream", None)
             .await
             .unwrap();
-        let mut receipts = Vec::new();
-        for (number, body) in [(3, &first), (5, &last)] {
-            let crc32c = Crc32c::of(body);
-            let etag = bucket
-                .upload_part(key, &id, number, body.clone(), &crc32c)
-                .await
-                .unwrap();
-            receipts.push(PartReceipt {
-                number,
-                etag,
-                crc32c,
-            });
-        }
+        let mut receipts = upload_parts(&bucket, key, &id, &[(3, &first), (5, &last)]).await;
         receipts.reverse();
         let refused = bucket
             .complete_multipart_upload(key, &id, &receipts, &Crc32c::of(&whole), 0)
@@ -1112,36 +1116,16 @@ mod tests {
             .create_multipart_upload(key, "application/octet-stream", None)
             .await
             .unwrap();
-        let first = PartReceipt {
-            number: 1,
-            etag: bucket
-                .upload_part(key, &id, 1, good.clone(), &Crc32c::of(&good))
-                .await
-                .unwrap(),
-            crc32c: Crc32c::of(&good),
-        };
+        let mut receipts = upload_parts(&bucket, key, &id, &[(1, &good)]).await;
         let refused = bucket
             .upload_part(key, &id, 1, bad, &Crc32c::of(&good))
             .await
             .expect_err("a part that fails its CRC32C");
         assert!(format!("{refused:?}").contains("BadDigest"), "{refused:?}");
-        let second = PartReceipt {
-            number: 2,
-            etag: bucket
-                .upload_part(key, &id, 2, last.clone(), &Crc32c::of(&last))
-                .await
-                .unwrap(),
-            crc32c: Crc32c::of(&last),
-        };
+        receipts.extend(upload_parts(&bucket, key, &id, &[(2, &last)]).await);
         let whole = [good.as_ref(), last.as_ref()].concat();
         bucket
-            .complete_multipart_upload(
-                key,
-                &id,
-                &[first, second],
-                &Crc32c::of(&whole),
-                whole.len() as u64,
-            )
+            .complete_multipart_upload(key, &id, &receipts, &Crc32c::of(&whole), whole.len() as u64)
             .await
             .unwrap();
         let stored = bucket.get_object_bytes(key, 8 * 1024 * 1024).await.unwrap();
